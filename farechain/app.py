@@ -1,0 +1,66 @@
+"""The FastAPI application factory.
+
+The lifespan owns the database engine and the Redis client; nothing connects at import
+time. Run it with `uvicorn farechain.app:create_app --factory` (settings from the
+environment) or through `farechain up`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+
+import fare
+from farechain import me, problems
+from farechain.db import make_engine
+from farechain.deps import Unauthenticated
+from farechain.settings import Settings
+from farechain.signing import load_log_signers
+from gates import api as gates_api
+from gates.errors import GateError
+from gates.service import TapDesk, TapLimits
+from ledger import api as ledger_api
+from ledger.errors import LedgerError
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    if not settings.redis_url:
+        raise RuntimeError("set REDIS_URL (farechain up does this for its API workers)")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url_or_default)
+        client = aioredis.Redis.from_url(settings.redis_url or "", max_connections=256)
+        book = fare.load_tariffs()
+        network = book.network_at(datetime.now(UTC))
+        app.state.engine = engine
+        app.state.redis = client
+        app.state.tap_desk = TapDesk(
+            client,
+            limits=TapLimits(
+                max_clock_skew_s=settings.gates.max_clock_skew_s,
+                max_event_age_h=settings.gates.max_event_age_h,
+                idempotency_ttl_h=settings.gates.idempotency_ttl_h,
+            ),
+            station_operators={s.id: s.operators for s in network.stations.values()},
+        )
+        app.state.log_verifier_keys = [
+            s.verifier.vkey for s in load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+        ]
+        try:
+            yield
+        finally:
+            await client.aclose()
+            engine.dispose()
+
+    app = FastAPI(title="farechain", version="0.1.0", lifespan=lifespan)
+    problems.install(app, (GateError, LedgerError, Unauthenticated, me.NotYours))
+    app.include_router(gates_api.router)
+    app.include_router(me.router)
+    app.include_router(ledger_api.router)
+    return app

@@ -1,0 +1,86 @@
+"""Trip-end events as the gates put them on the stream (see gates/taps.lua).
+
+An event is `{"rider", "mode", "start", "end"}`: `start` is the entry tap (metro only),
+`end` the exit tap, bus boarding or taxi meter report; either may be null for an
+incomplete journey. The event's id is the id of the tap that ended the trip, or of
+the entry when the journey was never closed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import fare
+
+
+class MalformedEvent(ValueError):
+    """A stream entry that is not a trip-end event; it is logged and dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class TripEndEvent:
+    event_id: str
+    rider: str
+    mode: str
+    operator: str
+    start: dict[str, Any] | None
+    end: dict[str, Any] | None
+
+    @property
+    def incomplete(self) -> bool:
+        return self.mode == "metro" and (self.start is None or self.end is None)
+
+    @property
+    def received_ms(self) -> int:
+        tap = self.end or self.start
+        assert tap is not None
+        return int(tap["received_ms"])
+
+    def to_fare_trip(self, category: str) -> fare.TripEnd:
+        start, end = self.start, self.end
+        if self.mode == "metro":
+            return fare.TripEnd(
+                mode="metro",
+                category=category,
+                operator=self.operator,
+                started_at=_time(start["at"]) if start else None,
+                ended_at=_time(end["at"]) if end else None,
+                entry_station=start["station"] if start else None,
+                exit_station=end["station"] if end else None,
+            )
+        assert end is not None
+        if self.mode == "bus":
+            at = _time(end["at"])
+            return fare.TripEnd(
+                mode="bus", category=category, operator=self.operator,
+                started_at=at, ended_at=at, route=end["route"],
+            )  # fmt: skip
+        return fare.TripEnd(
+            mode="taxi", category=category, operator=self.operator,
+            started_at=_time(end["started_at"]), ended_at=_time(end["at"]),
+            distance_m=int(end["distance_m"]), waiting_s=int(end["waiting_s"]),
+        )  # fmt: skip
+
+
+def parse_event(raw: bytes | str) -> TripEndEvent:
+    try:
+        data = json.loads(raw)
+        start, end = data["start"], data["end"]
+        tap = end or start
+        return TripEndEvent(
+            event_id=str(tap["event_id"]),
+            rider=str(data["rider"]),
+            mode=str(data["mode"]),
+            operator=str(tap["operator"]),
+            start=start,
+            end=end,
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise MalformedEvent(f"not a trip-end event: {raw!r:.200}") from error
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)

@@ -1,0 +1,113 @@
+"""The rider's own pages: balance, trips with their quotes, invoices."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from farechain.deps import RiderDep, SessionDep
+from farechain.models import Trip
+from invoicing.models import Invoice
+
+router = APIRouter(prefix="/v1/me", tags=["rider"])
+
+
+class RiderPublic(BaseModel):
+    id: str
+    category: str
+    balance_fen: int
+
+
+class TripPublic(BaseModel):
+    event_id: str
+    mode: str
+    operator_id: str
+    entry_station: str | None
+    exit_station: str | None
+    route_id: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    distance_m: int | None
+    fare_fen: int
+    incomplete: bool
+    quote: dict[str, Any]
+    record_index: int
+    block_height: int
+
+
+class InvoicePublic(BaseModel):
+    number: str
+    kind: str
+    status: str
+    seller_id: str
+    buyer_kind: str
+    buyer_name: str
+    buyer_tax_id: str | None
+    trip_event_id: str
+    issued_at: datetime
+    issue_date: str
+    total_fen: int
+    base_fen: int
+    tax_fen: int
+    rate_bp: int
+    check_code: str
+    original_number: str | None
+    record_index: int
+
+
+class NotYours(Exception):
+    status_code = 404
+    title = "Not found"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@router.get("", response_model=RiderPublic)
+def read_me(rider: RiderDep) -> RiderPublic:
+    return RiderPublic(id=rider.id, category=rider.category, balance_fen=rider.balance_fen)
+
+
+@router.get("/trips", response_model=list[TripPublic])
+def list_trips(
+    rider: RiderDep, session: SessionDep,
+    before: int | None = Query(default=None, description="record_index cursor"),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> list[TripPublic]:  # fmt: skip
+    query = select(Trip).where(Trip.rider_id == rider.id)
+    if before is not None:
+        query = query.where(Trip.record_index < before)  # type: ignore[arg-type]
+    trips = session.scalars(query.order_by(Trip.record_index.desc()).limit(limit))  # type: ignore[attr-defined]
+    return [
+        TripPublic(**t.model_dump(exclude={"quote_json", "history_json", "rider_id"}),
+                   quote=json.loads(t.quote_json))
+        for t in trips
+    ]  # fmt: skip
+
+
+@router.get("/invoices", response_model=list[InvoicePublic])
+def list_invoices(
+    rider: RiderDep, session: SessionDep,
+    before: int | None = Query(default=None, description="record_index cursor"),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> list[InvoicePublic]:  # fmt: skip
+    query = select(Invoice).where(Invoice.rider_id == rider.id)
+    if before is not None:
+        query = query.where(Invoice.record_index < before)  # type: ignore[arg-type]
+    rows = session.scalars(query.order_by(Invoice.record_index.desc()).limit(limit))  # type: ignore[attr-defined]
+    return [InvoicePublic.model_validate(i, from_attributes=True) for i in rows]
+
+
+@router.get("/invoices/{number}", response_model=InvoicePublic)
+def read_invoice(number: str, rider: RiderDep, session: SessionDep) -> InvoicePublic:
+    invoice = session.get(Invoice, number)
+    # Someone else's invoice looks exactly like a missing one: numbers are guessable.
+    if invoice is None or invoice.rider_id != rider.id:
+        raise NotYours(f"no invoice {number} among your invoices")
+    return InvoicePublic.model_validate(invoice, from_attributes=True)

@@ -1,0 +1,55 @@
+"""RFC 9457 problem details: every error the API returns has this shape.
+
+Domain errors carry `status_code` and `title`; one handler renders them all, so a
+handler never builds an error response by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def install(app: FastAPI, domain_errors: tuple[type[Exception], ...]) -> None:
+    async def on_domain_error(_: Request, error: Exception) -> JSONResponse:
+        status = int(getattr(error, "status_code", 400))
+        title = str(getattr(error, "title", type(error).__name__))
+        detail = str(getattr(error, "detail", error))
+        extra = getattr(error, "extra", None) or {}
+        return problem(status, title, detail, **extra)
+
+    async def on_validation_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]}
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return problem(422, "Invalid request", detail, errors=errors)
+
+    async def on_http_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, HTTPException)
+        return problem(error.status_code, str(error.detail), str(error.detail))
+
+    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal error", "the server failed; nothing was recorded")
+
+    for error_class in domain_errors:
+        app.add_exception_handler(error_class, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,74 @@
+"""Settings, read once by the process entry points and passed down as values.
+
+Every field can be set from the environment: `FARECHAIN_BATCHER__BLOCK_MAX_EVENTS=1000`.
+`DATABASE_URL` and `REDIS_URL` are also read without the prefix, as most hosts set them.
+Unset, the database is SQLite under `var_dir` and Redis is the embedded server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BatcherSettings(BaseModel):
+    block_max_events: int = Field(default=1000, ge=1)
+    block_max_wait_ms: int = Field(default=200, ge=1)
+    # A pending event untouched this long belongs to a dead batcher and is taken over.
+    reclaim_idle_ms: int = Field(default=30_000, ge=1)
+    # Fault injection for the crash-safety tests: stop dead at this point of a block
+    # (after touching `<var_dir>/paused`) so the test can kill the process there.
+    pause_at: Literal["before-commit", "before-ack"] | None = None
+
+
+class GateSettings(BaseModel):
+    max_clock_skew_s: int = Field(default=300, ge=0)
+    max_event_age_h: int = Field(default=72, ge=1)
+    idempotency_ttl_h: int = Field(default=168, ge=1)
+    # An entry still open this long is swept as an incomplete journey. It is longer than
+    # the 180-minute paid-area limit so a late exit is priced as an overtime trip instead
+    # of turning into two incomplete ones.
+    journey_timeout_min: int = Field(default=240, ge=1)
+    sweep_interval_s: float = Field(default=5.0, gt=0)
+
+
+class LedgerSettings(BaseModel):
+    origin: str = "farechain.example/ledger"
+    key_file: Path | None = None  # default: <var_dir>/keys/ledger.key
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FARECHAIN_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    var_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("FARECHAIN_DATABASE_URL", "DATABASE_URL")
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("FARECHAIN_REDIS_URL", "REDIS_URL")
+    )
+    batcher: BatcherSettings = BatcherSettings()
+    gates: GateSettings = GateSettings()
+    ledger: LedgerSettings = LedgerSettings()
+    server: ServerSettings = ServerSettings()
+
+    @property
+    def database_url_or_default(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'farechain.sqlite3').resolve()}"
+
+    @property
+    def ledger_key_path(self) -> Path:
+        return self.ledger.key_file or self.var_dir / "keys" / "ledger.key"

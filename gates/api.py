@@ -1,0 +1,54 @@
+"""The device API: metro gates, bus validators and taxi meters post here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from gates.errors import DeviceUnauthorized
+from gates.schemas import Ident, TapAccepted, TapCreate, TaxiTripCreate
+from gates.service import TapDesk
+
+router = APIRouter(prefix="/v1/devices", tags=["devices"])
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _tap_desk(request: Request) -> TapDesk:
+    desk: TapDesk = request.app.state.tap_desk
+    return desk
+
+
+def _device_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None:
+        raise DeviceUnauthorized("send the device token as 'Authorization: Bearer <token>'")
+    return credentials.credentials
+
+
+TapDeskDep = Annotated[TapDesk, Depends(_tap_desk)]
+DeviceTokenDep = Annotated[str, Depends(_device_token)]
+
+
+@router.post("/{device_id}/taps", status_code=202, response_model=TapAccepted)
+async def post_tap(
+    device_id: Ident, tap: TapCreate, desk: TapDeskDep, token: DeviceTokenDep, response: Response
+) -> TapAccepted:
+    accepted, replayed = await desk.record_tap(device_id, token, tap)
+    response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
+    return accepted
+
+
+@router.post("/{device_id}/trips", status_code=202, response_model=TapAccepted)
+async def post_taxi_trip(
+    device_id: Ident,
+    trip: TaxiTripCreate,
+    desk: TapDeskDep,
+    token: DeviceTokenDep,
+    response: Response,
+) -> TapAccepted:
+    accepted, replayed = await desk.record_taxi_trip(device_id, token, trip)
+    response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
+    return accepted

@@ -1,0 +1,44 @@
+"""Request and response shapes of the device API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+# Ids travel inside JSON built by a Lua script and inside Redis key names, so they are
+# restricted to characters that need no escaping anywhere.
+Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class TapCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: Ident
+    rider: Ident
+    kind: Literal["entry", "exit", "board"]
+    at: AwareDatetime
+    # A gate normally taps for its own station; a roaming validator may name one.
+    station: Ident | None = None
+
+
+class TaxiTripCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: Ident
+    rider: Ident
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    distance_m: int = Field(ge=0, le=1_000_000)
+    waiting_s: int = Field(ge=0, le=86_400)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> TaxiTripCreate:
+        if self.ended_at < self.started_at:
+            raise ValueError("ended_at is before started_at")
+        return self
+
+
+class TapAccepted(BaseModel):
+    event_id: str
+    status: Literal["opened", "closed", "incomplete", "recorded"]

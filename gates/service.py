@@ -1,0 +1,186 @@
+"""Taps in, trip-end events out: the device edge's one service.
+
+Each tap is checked (device, token, kind, time, station), then handed to one Lua script
+that does the idempotency check, the pairing and the XADD atomically (gates/taps.lua).
+Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib.resources import files
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from gates import keys
+from gates.errors import (
+    DeviceUnauthorized,
+    EventIdConflict,
+    RiderRefused,
+    TapForbidden,
+    TapRejected,
+    UnknownDevice,
+    UnknownRider,
+)
+from gates.registry import DeviceInfo
+from gates.schemas import TapAccepted, TapCreate, TaxiTripCreate
+
+_KINDS_BY_DEVICE = {"gate": ("entry", "exit"), "validator": ("board",), "meter": ()}
+_DEVICE_CACHE_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class TapLimits:
+    max_clock_skew_s: int
+    max_event_age_h: int
+    idempotency_ttl_h: int
+
+
+class TapDesk:
+    """Accepts taps and meter reports for one Redis; one instance per API process."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        limits: TapLimits,
+        station_operators: Mapping[str, frozenset[str]],
+    ) -> None:
+        self._redis = client
+        self._limits = limits
+        self._station_operators = station_operators
+        self._script = client.register_script(files("gates").joinpath("taps.lua").read_text())
+        self._devices: dict[str, tuple[float, DeviceInfo]] = {}
+
+    async def record_tap(self, device_id: str, token: str, tap: TapCreate) -> tuple[TapAccepted, bool]:
+        device = await self._authenticate(device_id, token)
+        if tap.kind not in _KINDS_BY_DEVICE[device.kind]:
+            raise TapRejected(f"a {device.kind} cannot record a {tap.kind!r} tap")
+        self._check_time("at", tap.at)
+        station = self._station_for(device, tap.station)
+        at = tap.at.astimezone(UTC)
+        body: dict[str, Any] = {
+            "event_id": tap.event_id,
+            "device": device.id,
+            "operator": device.operator,
+            "at": at.isoformat(),
+        }
+        if device.kind == "gate":
+            body["station"] = station
+            mode, kind = "metro", tap.kind
+        else:
+            body["route"] = device.route
+            mode, kind = "bus", "end"
+        fingerprint = f"{device.id}|{tap.kind}|{tap.rider}|{at.isoformat()}|{station}"
+        return await self._submit(tap.event_id, tap.rider, kind, mode, body, fingerprint)
+
+    async def record_taxi_trip(
+        self, device_id: str, token: str, trip: TaxiTripCreate
+    ) -> tuple[TapAccepted, bool]:
+        device = await self._authenticate(device_id, token)
+        if device.kind != "meter":
+            raise TapRejected(f"a {device.kind} cannot report taxi trips")
+        self._check_time("started_at", trip.started_at)
+        self._check_time("ended_at", trip.ended_at)
+        started, ended = trip.started_at.astimezone(UTC), trip.ended_at.astimezone(UTC)
+        body = {
+            "event_id": trip.event_id,
+            "device": device.id,
+            "operator": device.operator,
+            "started_at": started.isoformat(),
+            "at": ended.isoformat(),
+            "distance_m": trip.distance_m,
+            "waiting_s": trip.waiting_s,
+        }
+        fingerprint = (
+            f"{device.id}|taxi|{trip.rider}|{started.isoformat()}|{ended.isoformat()}"
+            f"|{trip.distance_m}|{trip.waiting_s}"
+        )
+        return await self._submit(trip.event_id, trip.rider, "end", "taxi", body, fingerprint)
+
+    async def _submit(
+        self, event_id: str, rider: str, kind: str, mode: str, body: dict[str, Any], fingerprint: str
+    ) -> tuple[TapAccepted, bool]:
+        now_ms = int(time.time() * 1000)
+        body["received_ms"] = now_ms
+        digest = hashlib.sha256(fingerprint.encode()).hexdigest()
+        outcome, value = await self._script(
+            keys=[
+                keys.idempotency(event_id),
+                keys.journey(rider),
+                keys.OPEN_JOURNEYS,
+                keys.STREAM,
+                keys.RIDERS,
+            ],
+            args=[
+                digest,
+                kind,
+                rider,
+                json.dumps(body, separators=(",", ":")),
+                now_ms,
+                self._limits.idempotency_ttl_h * 3600,
+                mode,
+            ],
+        )
+        outcome, value = outcome.decode(), value.decode()
+        if outcome == "error":
+            if value == "unknown_rider":
+                raise UnknownRider(f"no rider {rider!r}")
+            raise RiderRefused(f"rider {rider!r} is blocked")
+        if outcome == "replay":
+            seen_digest, status = value.split("|", 1)
+            if seen_digest != digest:
+                raise EventIdConflict(
+                    f"event_id {event_id!r} was already used for a different request"
+                )
+            return TapAccepted(event_id=event_id, status=status), True  # type: ignore[arg-type]
+        return TapAccepted(event_id=event_id, status=value), False  # type: ignore[arg-type]
+
+    async def _authenticate(self, device_id: str, token: str) -> DeviceInfo:
+        cached = self._devices.get(device_id)
+        if cached is None or cached[0] < time.monotonic():
+            raw = await self._redis.hget(keys.DEVICES, device_id)  # type: ignore[misc]
+            if raw is None:
+                raise UnknownDevice(f"no device {device_id!r}")
+            cached = (time.monotonic() + _DEVICE_CACHE_S, DeviceInfo.from_json(raw))
+            self._devices[device_id] = cached
+        device = cached[1]
+        if not device.accepts(token):
+            raise DeviceUnauthorized(f"wrong token for device {device_id!r}")
+        return device
+
+    def _check_time(self, field: str, at: datetime) -> None:
+        now = datetime.now(UTC)
+        if at > now + timedelta(seconds=self._limits.max_clock_skew_s):
+            raise TapRejected(
+                f"{field} {at.isoformat()} is in the future "
+                f"(more than {self._limits.max_clock_skew_s} s ahead of {now.isoformat()})"
+            )
+        if at < now - timedelta(hours=self._limits.max_event_age_h):
+            raise TapRejected(
+                f"{field} {at.isoformat()} is older than {self._limits.max_event_age_h} h"
+            )
+
+    def _station_for(self, device: DeviceInfo, named: str | None) -> str | None:
+        if device.kind != "gate":
+            if named is not None:
+                raise TapRejected(f"a {device.kind} does not tap at a station")
+            return None
+        station = named or device.station
+        if station is None:
+            raise TapRejected(f"device {device.id!r} has no station; name one")
+        operators = self._station_operators.get(station)
+        if operators is None:
+            raise TapRejected(f"no station {station!r}")
+        if device.operator not in operators:
+            raise TapForbidden(
+                f"device {device.id!r} of operator {device.operator!r} cannot tap at "
+                f"{station!r}, operated by {', '.join(sorted(operators))}"
+            )
+        return station

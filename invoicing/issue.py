@@ -1,0 +1,115 @@
+"""Issuing e-invoices inside the batcher's block transaction.
+
+Numbers are reserved per seller and year with one `UPDATE ... RETURNING` on the
+sequence row: the row lock serialises concurrent batchers, and because the reservation
+commits or rolls back with the block, the numbers stay gap-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from invoicing.checkcode import check_code
+from invoicing.models import InvoiceSequence, InvoiceTitle
+from invoicing.numbering import format_number
+from invoicing.tax import TaxRegime, split_tax
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+INDIVIDUAL_BUYER = "个人"
+
+
+@dataclass(frozen=True, slots=True)
+class SellerInfo:
+    id: str
+    name: str
+    tax_id: str
+    regime: TaxRegime
+    numbering_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Buyer:
+    kind: str  # individual | company
+    name: str
+    tax_id: str | None = None
+
+
+def reserve_numbers(session: Session, seller_id: str, year: int, count: int) -> int:
+    """Reserve `count` consecutive sequence numbers; returns the first."""
+    statement = (
+        update(InvoiceSequence)
+        .where(InvoiceSequence.seller_id == seller_id, InvoiceSequence.year == year)
+        .values(next_seq=InvoiceSequence.next_seq + count)
+        .returning(InvoiceSequence.next_seq)
+    )
+    after = session.execute(statement).scalar_one_or_none()
+    if after is None:
+        session.execute(insert(InvoiceSequence).values(seller_id=seller_id, year=year, next_seq=1))
+        after = session.execute(statement).scalar_one()
+    return int(after) - count
+
+
+def default_buyers(session: Session, rider_ids: list[str]) -> dict[str, Buyer]:
+    """Each rider's chosen default title; riders without one buy as individuals."""
+    rows = session.execute(
+        select(InvoiceTitle.rider_id, InvoiceTitle.kind, InvoiceTitle.name, InvoiceTitle.tax_id)
+        .where(InvoiceTitle.rider_id.in_(rider_ids), InvoiceTitle.is_default.is_(True))  # type: ignore[attr-defined]
+    )
+    return {rider: Buyer(kind, name, tax_id) for rider, kind, name, tax_id in rows}
+
+
+def invoice_fields(
+    *, number: str, seller: SellerInfo, buyer: Buyer, rider_id: str, trip_event_id: str,
+    total_fen: int, issued_at: datetime, trip_leaf_hash: bytes,
+    kind: str = "invoice", original_number: str | None = None,
+) -> dict[str, object]:  # fmt: skip
+    """The ledger record of one invoice (its row in `invoices` is the same fields)."""
+    split = split_tax(total_fen, seller.regime)
+    return {
+        "type": "invoice" if kind == "invoice" else "credit_note",
+        "v": 1,
+        "number": number,
+        "kind": kind,
+        "seller": {"id": seller.id, "name": seller.name, "tax_id": seller.tax_id},
+        "buyer": {"kind": buyer.kind, "name": buyer.name, "tax_id": buyer.tax_id},
+        "rider": rider_id,
+        "trip_event_id": trip_event_id,
+        "issued_at": issued_at.isoformat(),
+        "issue_date": issued_at.astimezone(SHANGHAI).date().isoformat(),
+        "total_fen": total_fen,
+        "base_fen": split.base_fen,
+        "tax_fen": split.tax_fen,
+        "rate_bp": seller.regime.rate_bp,
+        "regime": seller.regime.code,
+        "check_code": check_code(trip_leaf_hash),
+        "original_number": original_number,
+    }
+
+
+def invoice_row(fields: Mapping[str, object], record_index: int) -> dict[str, object]:
+    seller, buyer = fields["seller"], fields["buyer"]
+    assert isinstance(seller, dict) and isinstance(buyer, dict)
+    return {
+        "number": fields["number"], "kind": fields["kind"], "status": "issued",
+        "seller_id": seller["id"], "rider_id": fields["rider"],
+        "trip_event_id": fields["trip_event_id"], "buyer_kind": buyer["kind"],
+        "buyer_name": buyer["name"], "buyer_tax_id": buyer["tax_id"],
+        "issued_at": datetime.fromisoformat(str(fields["issued_at"])),
+        "issue_date": fields["issue_date"], "total_fen": fields["total_fen"],
+        "base_fen": fields["base_fen"], "tax_fen": fields["tax_fen"],
+        "rate_bp": fields["rate_bp"], "regime": fields["regime"],
+        "check_code": fields["check_code"], "original_number": fields["original_number"],
+        "record_index": record_index,
+    }  # fmt: skip
+
+
+def number_for(seller: SellerInfo, issued_at: datetime, sequence: int) -> str:
+    return format_number(
+        year=issued_at.astimezone(SHANGHAI).year, channel=seller.numbering_code, sequence=sequence
+    )

@@ -1,0 +1,260 @@
+"""The printable invoice: one A5 page rendered with fpdf2.
+
+It shows what a Chinese e-invoice (电子发票) shows: number, date, check code, buyer and
+seller with their tax IDs, the service with base, rate and tax, and the total in figures
+and in capital numerals (大写). A QR code (see `qr`) holds the verification URL and the
+ledger record's leaf hash. A credit note is printed as a red-letter invoice: a red title,
+negative amounts, and the invoice it reverses.
+
+Fonts: Chinese needs a CJK font, which fpdf2 embeds as a subset. `find_cjk_font` looks in
+the usual places (Noto CJK, WenQuanYi, Droid Sans Fallback, AR PL on Debian;
+`apt-get install fonts-noto-cjk` or `fonts-wqy-microhei` provides one). Without one
+the page still renders, never crashes, in the built-in Helvetica: labels in English with
+their pinyin, capital numerals in pinyin (柒元整 -> "Qi Yuan Zheng"), any other character
+outside Latin-1 as a \\uXXXX escape so nothing is lost, and a note saying so. The XML
+export and the ledger record always carry the original text.
+
+The creation date is the issue time, so the same document renders to the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped,unused-ignore]
+from fpdf import FPDF
+from fpdf.enums import WrapMode, XPos, YPos
+
+from invoicing.document import InvoiceDocument, yuan
+from invoicing.qr import qr_png, verification_payload
+from invoicing.words import amount_in_words
+
+__all__ = ["FONT_CANDIDATES", "CjkFont", "find_cjk_font", "render_pdf"]
+
+_CHINA = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True, slots=True)
+class CjkFont:
+    """A font file with Chinese glyphs; `index` picks the face inside a .ttc collection."""
+
+    path: Path
+    index: int = 0
+
+
+# Noto CJK collections list the JP, KR, SC, TC, HK faces in that order: 2 is Simplified.
+FONT_CANDIDATES: tuple[CjkFont, ...] = (
+    CjkFont(Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
+    CjkFont(Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"), 2),
+    CjkFont(Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")),
+    CjkFont(Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")),
+    CjkFont(Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")),
+    CjkFont(Path("/usr/share/fonts/truetype/arphic/uming.ttc")),
+    CjkFont(Path("/System/Library/Fonts/PingFang.ttc")),
+    CjkFont(Path("C:/Windows/Fonts/msyh.ttc")),
+    CjkFont(Path("C:/Windows/Fonts/simhei.ttf")),
+)
+
+# label key -> (Chinese, English with pinyin for the fallback). Chinese labels use the
+# full-width parentheses of Chinese typography, hence the RUF001 exemptions.
+_LABELS: dict[str, tuple[str, str]] = {
+    "title": ("电子发票（普通发票）", "Electronic invoice (dianzi fapiao)"),  # noqa: RUF001
+    "title_credit": ("红字电子发票（普通发票）", "Credit note, red-letter (hongzi fapiao)"),  # noqa: RUF001
+    "number": ("发票号码", "Invoice no. (fapiao haoma)"),
+    "date": ("开票日期", "Issue date (kaipiao riqi)"),
+    "check_code": ("校验码", "Check code (jiaoyanma)"),
+    "buyer": ("购买方", "Buyer (goumaifang)"),
+    "seller": ("销售方", "Seller (xiaoshoufang)"),
+    "name": ("名称", "Name"),
+    "tax_id": ("统一社会信用代码", "Tax ID (USCC)"),
+    "individual": ("个人", "individual (geren)"),
+    "item": ("项目名称", "Item"),
+    "base": ("金额", "Amount excl. tax"),
+    "rate": ("税率/征收率", "Rate"),
+    "tax": ("税额", "Tax"),
+    "exempt": ("免税", "exempt (mianshui)"),
+    "total_words": ("价税合计（大写）", "Total incl. tax, in words"),  # noqa: RUF001
+    "total_figures": ("（小写）", "in figures"),  # noqa: RUF001
+    "remarks": ("备注", "Remarks (beizhu)"),
+    "exemption": ("免税依据", "Exemption"),
+    "original": ("对应蓝字发票号码", "Reverses invoice"),
+    "reason": ("红冲原因", "Reason"),
+    "hash": ("账本记录哈希", "Ledger record hash (SHA-256 leaf)"),
+    "verify": ("查验", "Verify at"),
+    "refund": ("退款", "refund"),
+    "fare_correction": ("票价更正", "fare correction"),
+    "retitle": ("更换抬头", "re-title"),
+}
+_PINYIN = {
+    "零": "Ling", "壹": "Yi", "贰": "Er", "叁": "San", "肆": "Si", "伍": "Wu", "陆": "Liu",
+    "柒": "Qi", "捌": "Ba", "玖": "Jiu", "拾": "Shi", "佰": "Bai", "仟": "Qian", "万": "Wan",
+    "亿": "Yi", "元": "Yuan", "角": "Jiao", "分": "Fen", "整": "Zheng", "负": "Fu",
+}  # fmt: skip
+_FALLBACK_NOTE = (
+    "No CJK font is installed (e.g. apt-get install fonts-noto-cjk), so this page uses "
+    "English labels with pinyin and shows other Chinese characters as \\uXXXX escapes; "
+    "the XML export and the ledger record carry the original text."
+)
+_A5_MM = (148.0, 210.0)
+_RED = (200, 30, 30)
+_BLACK = (0, 0, 0)
+
+
+def find_cjk_font(candidates: tuple[CjkFont, ...] = FONT_CANDIDATES) -> CjkFont | None:
+    """The first candidate font file that exists, or None."""
+    for font in candidates:
+        if font.path.is_file():
+            return font
+    return None
+
+
+def render_pdf(doc: InvoiceDocument, *, font: CjkFont | Literal["auto"] | None = "auto") -> bytes:
+    """The PDF of `doc`; `font=None` forces the Latin fallback, "auto" searches for one."""
+    chosen = find_cjk_font() if font == "auto" else font
+    page = _Page(doc, chosen)
+    page.draw()
+    return page.output()
+
+
+@cache
+def _has_chinese(font: CjkFont) -> bool:
+    """Whether the file is a font whose character map covers Chinese (checked once)."""
+    try:
+        # From bytes: fontTools leaves its file open when a file fails to parse.
+        data = font.path.read_bytes()
+        with TTFont(io.BytesIO(data), fontNumber=font.index, lazy=True) as parsed:
+            cmap = parsed.getBestCmap() or {}
+    except Exception:  # unreadable, not a font, or no such face in the collection
+        return False
+    return all(ord(char) in cmap for char in "发票壹贰元")
+
+
+class _Page:
+    def __init__(self, doc: InvoiceDocument, font: CjkFont | None) -> None:
+        self.doc = doc
+        # A5 given in millimetres: fpdf2 warns on the name "A5", whose size it once got wrong.
+        self.pdf = FPDF(orientation="landscape", format=_A5_MM, unit="mm")
+        self.pdf.set_auto_page_break(auto=False)
+        self.pdf.set_margins(10, 10, 10)
+        self.pdf.set_creation_date(doc.issued_at)
+        self.pdf.set_title(f"{doc.kind} {doc.number}")
+        self.cjk = font is not None and self._load(font)
+        self.family = "cjk" if self.cjk else "helvetica"
+        self.pdf.add_page()
+
+    def _load(self, font: CjkFont) -> bool:
+        if not _has_chinese(font):
+            return False
+        try:
+            self.pdf.add_font("cjk", fname=font.path, collection_font_number=font.index)
+        except Exception:  # a font fpdf2 cannot use must not stop an invoice
+            return False
+        return True
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
+
+    def label(self, key: str) -> str:
+        chinese, english = _LABELS[key]
+        return chinese if self.cjk else english
+
+    def text(self, value: str) -> str:
+        if self.cjk:
+            return value
+        return "".join(c if " " <= c <= "\xff" else f"\\u{ord(c):04x}" for c in value)
+
+    def words(self, fen: int) -> str:
+        words = amount_in_words(fen)
+        return words if self.cjk else " ".join(_PINYIN[c] for c in words)
+
+    def draw(self) -> None:
+        doc, pdf = self.doc, self.pdf
+        credit = doc.is_credit_note
+        sign = -1 if credit else 1
+        pdf.set_text_color(*(_RED if credit else _BLACK))
+        pdf.set_font(self.family, size=15)
+        pdf.cell(150, 9, self.label("title_credit" if credit else "title"))
+        pdf.set_text_color(*_BLACK)
+        pdf.image(io.BytesIO(qr_png(self.qr_text())), x=170, y=8, w=30, h=30)
+
+        pdf.set_xy(10, 20)
+        pdf.set_font(self.family, size=9)
+        issued = doc.issued_at.astimezone(_CHINA).strftime("%Y-%m-%d")
+        for key, value in (
+            ("number", doc.number),
+            ("date", issued),
+            ("check_code", doc.check_code),
+        ):
+            self.row(f"{self.label(key)}: {value}", width=150)
+
+        pdf.set_y(40)
+        for key, party in (("buyer", doc.buyer), ("seller", doc.seller)):
+            self.row(f"{self.label(key)}  {self.label('name')}: {self.text(party.name)}")
+            tax_id = party.tax_id or self.label("individual")
+            self.row(f"{self.label(key)}  {self.label('tax_id')}: {tax_id}")
+        pdf.ln(2)
+        self.items(sign)
+        pdf.ln(2)
+        self.row(
+            f"{self.label('total_words')}: {self.words(sign * doc.total_fen)}    "
+            f"{self.label('total_figures')}: {_figures(sign * doc.total_fen)}"
+        )
+        pdf.ln(2)
+        self.remarks()
+
+    def items(self, sign: int) -> None:
+        doc, pdf = self.doc, self.pdf
+        widths = (85, 35, 35, 35)
+        exempt = doc.regime.code == "exempt"
+        head = [self.label(k) for k in ("item", "base", "rate", "tax")]
+        body = [
+            self.text(doc.description),
+            _figures(sign * doc.base_fen),
+            self.label("exempt") if exempt else f"{doc.regime.percent}%",
+            "***" if exempt else _figures(sign * doc.tax_fen),
+        ]
+        # A table wraps a long description instead of running over the next column.
+        with pdf.table(
+            col_widths=widths, width=sum(widths), line_height=5, first_row_as_headings=False
+        ) as table:
+            for cells in (head, body):
+                row = table.row()
+                for value in cells:
+                    row.cell(value)
+
+    def remarks(self) -> None:
+        doc = self.doc
+        lines = [f"{self.label('remarks')}:"]
+        if doc.regime.exemption_reason is not None:
+            lines.append(f"{self.label('exemption')}: {self.text(doc.regime.exemption_reason)}")
+        if doc.original_number is not None:
+            lines.append(f"{self.label('original')}: {doc.original_number}")
+        if doc.credit_reason is not None:
+            lines.append(f"{self.label('reason')}: {self.label(doc.credit_reason.value)}")
+        lines.append(f"{self.label('hash')}: {doc.record_hash_hex}")
+        lines.append(f"{self.label('verify')}: {self.text(doc.verify_url)}")
+        self.pdf.set_font(self.family, size=8)
+        for line in lines:
+            self.row(line)
+        if not self.cjk:
+            self.pdf.set_font(self.family, size=7)
+            self.row(_FALLBACK_NOTE)
+
+    def row(self, text: str, *, width: float = 0) -> None:
+        self.pdf.multi_cell(
+            width, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR
+        )
+
+    def qr_text(self) -> str:
+        return verification_payload(self.doc.verify_url, self.doc.record_hash_hex)
+
+
+def _figures(fen: int) -> str:
+    """Yuan in figures with the yuan sign after any minus: -¥7.00."""
+    text = yuan(fen)
+    return f"-¥{text[1:]}" if text.startswith("-") else f"¥{text}"

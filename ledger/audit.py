@@ -1,0 +1,122 @@
+"""The ledger audit: recompute everything the database claims and name the first lie.
+
+Block by block, in height order: every record's leaf hash from its bytes (and the bytes
+must be canonical), every Merkle node the block added, the root, the checkpoint's text
+and its signature by a known log key, the block header's hash and its link to the
+previous block. Then: no record, node or block beyond the last sealed one, and the head
+row agrees. Memory is one block at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger import merkle, records, tree
+from ledger.checkpoint import verify_checkpoint
+from ledger.errors import LedgerError
+from ledger.keys import Verifier
+from ledger.models import Block, LedgerHead, LedgerRecord, MerkleNode
+from ledger.store import GENESIS_HASH, block_hash, fetch_nodes
+
+
+@dataclass
+class LedgerAudit:
+    records: int = 0
+    blocks: int = 0
+    tree_size: int = 0
+    root_hex: str = ""
+    problem: str | None = None
+
+
+def audit_ledger(session: Session, *, verifier_keys: Sequence[str], origin: str) -> LedgerAudit:
+    verifiers = [Verifier.parse(k) for k in verifier_keys]
+    report = LedgerAudit()
+    frontier: list[bytes] = []
+    size, prev_hash, node_count = 0, GENESIS_HASH, 0
+    for block in session.scalars(select(Block).order_by(Block.height)).yield_per(64):
+        where = f"block {block.height}"
+        if block.height != report.blocks:
+            return _fail(report, f"{where}: expected height {report.blocks}")
+        if block.first_index != size or block.tree_size <= size:
+            return _fail(report, f"{where}: covers records [{block.first_index}, "
+                                 f"{block.tree_size}), expected to start at {size}")  # fmt: skip
+        rows = session.execute(
+            select(LedgerRecord.idx, LedgerRecord.body, LedgerRecord.leaf_hash)
+            .where(LedgerRecord.idx >= block.first_index, LedgerRecord.idx < block.tree_size)  # type: ignore[arg-type]
+            .order_by(LedgerRecord.idx)  # type: ignore[arg-type]
+        ).all()
+        leaves = []
+        for expected_idx, (idx, body, stored_leaf) in enumerate(rows, start=block.first_index):
+            if idx != expected_idx:
+                return _fail(report, f"record {expected_idx} is missing ({where})")
+            try:
+                records.decode_record(body)
+            except ValueError as error:
+                return _fail(report, f"record {idx}: not a canonical record: {error}")
+            leaf = merkle.leaf_hash(body)
+            if leaf != stored_leaf:
+                return _fail(report, f"record {idx}: its bytes hash to {leaf.hex()}, "
+                                     f"the stored leaf hash is {stored_leaf.hex()}")  # fmt: skip
+            leaves.append(leaf)
+        if len(leaves) != block.tree_size - block.first_index:
+            return _fail(report, f"record {block.first_index + len(leaves)} is missing ({where})")
+        result = tree.append(frontier, size, leaves)
+        stored = fetch_nodes(session, [addr for addr, _ in result.nodes], require_all=False)
+        for addr, value in result.nodes:
+            if stored.get(addr) != value:
+                return _fail(report, f"merkle node (level {addr.level}, index {addr.index}) "
+                                     f"does not match the records ({where})")  # fmt: skip
+        node_count += len(result.nodes)
+        if result.root != block.root:
+            return _fail(report, f"{where}: root {block.root.hex()} is not the root of its "
+                                 f"records, {result.root.hex()}")  # fmt: skip
+        problem = _check_checkpoint(block, verifiers, origin, result.root)
+        if problem:
+            return _fail(report, f"{where}: {problem}")
+        if block.prev_hash != prev_hash:
+            return _fail(report, f"{where}: previous-block hash {block.prev_hash.hex()} "
+                                 f"does not link to block {block.height - 1}")  # fmt: skip
+        expected_hash = block_hash(
+            height=block.height, first_index=block.first_index, tree_size=block.tree_size,
+            root=block.root, prev_hash=block.prev_hash, created_at=block.created_at,
+            checkpoint_text=block.checkpoint,
+        )  # fmt: skip
+        if block.block_hash != expected_hash:
+            return _fail(report, f"{where}: header hash does not match its fields")
+        frontier, size, prev_hash = list(result.frontier), result.size, block.block_hash
+        report.blocks += 1
+        report.records = size
+        report.root_hex = result.root.hex()
+    report.tree_size = size
+    extra_records = session.scalar(select(func.count()).where(LedgerRecord.idx >= size))  # type: ignore[arg-type]
+    if extra_records:
+        return _fail(report, f"{extra_records} records after the last block (index {size} on)")
+    stored_nodes = session.scalar(select(func.count()).select_from(MerkleNode))
+    if stored_nodes != node_count:
+        return _fail(report, f"{stored_nodes} merkle nodes stored, the records make {node_count}")
+    head = session.get(LedgerHead, 1)
+    if size and (head is None or head.tree_size != size or head.block_hash != prev_hash):
+        return _fail(report, "the ledger head does not point at the last block")
+    return report
+
+
+def _check_checkpoint(
+    block: Block, verifiers: list[Verifier], origin: str, root: bytes
+) -> str | None:
+    try:
+        signed = verify_checkpoint(block.checkpoint, verifiers).checkpoint
+    except (ValueError, LedgerError) as error:
+        return f"checkpoint does not verify: {error}"
+    if (signed.origin, signed.size, signed.root) != (origin, block.tree_size, root):
+        return (f"checkpoint says ({signed.origin}, {signed.size}, {signed.root.hex()}), "
+                f"expected ({origin}, {block.tree_size}, {root.hex()})")  # fmt: skip
+    return None
+
+
+def _fail(report: LedgerAudit, problem: str) -> LedgerAudit:
+    report.problem = problem
+    return report

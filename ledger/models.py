@@ -1,0 +1,62 @@
+"""Tables of the ledger: the records, the Merkle tree's interior, the blocks and their head.
+
+`ledger_records.body` holds the canonical record bytes, the truth every other table is a
+projection of. `merkle_nodes` keeps every perfect subtree hash (level 0 = leaf hashes) so
+a proof is one indexed read. `ledger_head` is a single row that block writers lock, so
+two batchers can never append at the same tree size.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+
+class LedgerRecord(SQLModel, table=True):
+    __tablename__ = "ledger_records"
+
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    type: str
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False, index=True))
+    block_height: int = Field(index=True)
+
+
+class MerkleNode(SQLModel, table=True):
+    __tablename__ = "merkle_nodes"
+
+    level: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Block(SQLModel, table=True):
+    __tablename__ = "blocks"
+
+    height: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    first_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    root: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    prev_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    block_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    checkpoint: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Cosignature(SQLModel, table=True):
+    __tablename__ = "cosignatures"
+
+    tree_size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    witness: str = Field(primary_key=True)
+    signature_line: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class LedgerHead(SQLModel, table=True):
+    __tablename__ = "ledger_head"
+
+    id: int = Field(default=1, primary_key=True)
+    tree_size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    height: int = Field(default=-1, sa_column=Column(BigInteger, nullable=False))
+    block_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -1,0 +1,124 @@
+"""Canonical ledger records: the bytes that become Merkle leaves.
+
+A record is a JSON object encoded as UTF-8 with keys sorted by code point, no
+insignificant whitespace and non-ASCII characters kept as UTF-8 (not ``\\u`` escapes).
+Values are limited to what JSON carries exactly: strings, integers in the signed
+64-bit range (money is integer fen), booleans, null, arrays and objects. Floats are
+refused because two encoders can print the same float differently, and a record's
+bytes must be reproducible by anyone who re-encodes it.
+
+Every record has a string ``type`` (``trip``, ``invoice``, ...) and an integer schema
+version ``v``. ``decode_record`` accepts only bytes that ``encode_record`` would have
+produced, so a verifier rejects a record someone re-serialised by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ledger.exceptions import RecordError
+
+__all__ = ["decode_record", "encode_record"]
+
+_INT_MIN = -(2**63)
+_INT_MAX = 2**63 - 1
+
+
+def encode_record(fields: Mapping[str, object]) -> bytes:
+    """Encode ``fields`` canonically; ``TypeError`` names the key holding a bad value."""
+    if not isinstance(fields, Mapping):
+        raise TypeError(f"record: expected a mapping, got {type(fields).__name__}")
+    plain = _plain(fields, "")
+    record_type = plain.get("type")
+    if not isinstance(record_type, str) or not record_type:
+        raise RecordError(f"record: expected a non-empty str 'type', got {record_type!r}")
+    version = plain.get("v")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RecordError(f"record: expected an int schema version 'v', got {version!r}")
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def decode_record(data: bytes) -> dict[str, object]:
+    """Decode record bytes, refusing anything that is not exactly canonical."""
+    try:
+        text = bytes(data).decode("utf-8")
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicate_keys,
+            parse_float=_refuse_float,
+            parse_constant=_refuse_float,
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, _FloatFound, _DuplicateKey) as exc:
+        raise RecordError(f"record: expected canonical JSON, got {exc}") from exc
+    if not isinstance(value, dict):
+        raise RecordError(f"record: expected a JSON object, got {type(value).__name__}")
+    try:
+        canonical = encode_record(value)
+    except TypeError as exc:
+        raise RecordError(str(exc)) from exc
+    if canonical != data:
+        raise RecordError(
+            f"record: expected canonical bytes {_preview(canonical)}, got {_preview(data)}"
+        )
+    return value
+
+
+def _plain(value: object, path: str) -> Any:
+    """Return ``value`` as plain JSON types, or raise ``TypeError`` naming its key path."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        _check_utf8(value, path)
+        return str(value)
+    if isinstance(value, int):
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise TypeError(f"{path or 'record'}: expected a signed 64-bit int, got {value}")
+        return int(value)
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path or 'record'}: expected str keys, got {key!r}")
+            _check_utf8(key, path)
+            out[key] = _plain(item, f"{path}.{key}" if path else key)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    kind = type(value).__name__
+    raise TypeError(f"{path or 'record'}: expected str, int, bool, None, list or dict, got {kind}")
+
+
+def _check_utf8(text: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate has no UTF-8 form
+        raise TypeError(f"{path or 'record'}: expected UTF-8 encodable text, got {text!r}") from exc
+
+
+class _FloatFound(ValueError):
+    pass
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_float(text: str) -> object:
+    raise _FloatFound(f"a non-integer number {text}")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _preview(data: bytes, limit: int = 80) -> str:
+    text = bytes(data)[:limit].decode("utf-8", errors="replace")
+    return repr(text) + ("..." if len(data) > limit else "")

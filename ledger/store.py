@@ -1,0 +1,174 @@
+"""The ledger in the database: appending blocks and reading proofs.
+
+Appending takes the single `ledger_head` row first, so concurrent writers queue up
+behind it (PostgreSQL row lock, SQLite write lock) and can never append at the same
+tree size. The writer keeps the tree's right edge (the frontier) in memory between
+blocks and reloads it from `merkle_nodes` whenever the head moved without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from ledger import merkle, records, tree
+from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.keys import Signer
+from ledger.models import Block, Cosignature, LedgerHead, LedgerRecord, MerkleNode
+
+GENESIS_HASH = bytes(32)
+
+
+def utc_text(moment: datetime) -> str:
+    """RFC 3339 in UTC; a naive time (SQLite hands those back) is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class SealedBlock:
+    height: int
+    first_index: int
+    tree_size: int
+    root: bytes
+    block_hash: bytes
+    checkpoint: str
+
+
+def block_hash(
+    *, height: int, first_index: int, tree_size: int, root: bytes, prev_hash: bytes,
+    created_at: datetime, checkpoint_text: str,
+) -> bytes:  # fmt: skip
+    """The block header's hash: it links each block to the one before."""
+    header = records.encode_record(
+        {
+            "type": "block",
+            "v": 1,
+            "height": height,
+            "first_index": first_index,
+            "tree_size": tree_size,
+            "root": root.hex(),
+            "prev": prev_hash.hex(),
+            "time": utc_text(created_at),
+            "checkpoint": checkpoint_text,
+        }
+    )
+    return hashlib.sha256(header).digest()
+
+
+class LedgerWriter:
+    """Appends blocks of records; one instance per writing process."""
+
+    def __init__(self, *, origin: str, signers: Sequence[Signer]) -> None:
+        self.origin = origin
+        self.signers = list(signers)
+        self._size = -1
+        self._frontier: list[bytes] = []
+
+    def lock_head(self, session: Session) -> LedgerHead:
+        """Take the writer's lock for this transaction and return the head."""
+        session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(id=1))
+        head = session.get(LedgerHead, 1, populate_existing=True)
+        if head is None:
+            head = LedgerHead(id=1, tree_size=0, height=-1, block_hash=GENESIS_HASH)
+            session.add(head)
+            session.flush()
+        return head
+
+    def append_block(
+        self, session: Session, head: LedgerHead, bodies: Sequence[tuple[str, bytes]],
+        now: datetime,
+    ) -> SealedBlock:  # fmt: skip
+        """Append (type, canonical bytes) records as one signed block; no commit."""
+        if not bodies:
+            raise ValueError("a block needs at least one record")
+        if self._size != head.tree_size:
+            self._frontier = load_frontier(session, head.tree_size)
+            self._size = head.tree_size
+        first = head.tree_size
+        height = head.height + 1
+        leaves = [merkle.leaf_hash(body) for _, body in bodies]
+        result = tree.append(self._frontier, first, leaves)
+        size = first + len(bodies)
+        signed = sign_checkpoint(Checkpoint(self.origin, size, result.root), self.signers)
+        this_hash = block_hash(
+            height=height, first_index=first, tree_size=size, root=result.root,
+            prev_hash=head.block_hash, created_at=now, checkpoint_text=signed,
+        )  # fmt: skip
+        session.execute(
+            insert(LedgerRecord),
+            [
+                {"idx": first + i, "type": kind, "body": body, "leaf_hash": leaf,
+                 "block_height": height}
+                for i, ((kind, body), leaf) in enumerate(zip(bodies, leaves, strict=True))
+            ],
+        )  # fmt: skip
+        session.execute(
+            insert(MerkleNode),
+            [{"level": a.level, "idx": a.index, "hash": h} for a, h in result.nodes],
+        )
+        session.execute(
+            insert(Block).values(
+                height=height, first_index=first, tree_size=size, root=result.root,
+                prev_hash=head.block_hash, block_hash=this_hash, created_at=now,
+                checkpoint=signed,
+            )
+        )  # fmt: skip
+        head.tree_size, head.height, head.block_hash = size, height, this_hash
+        session.flush()
+        # The new frontier is only true once the transaction commits; a rollback shows
+        # up as a head size that differs from ours, and the frontier is reloaded.
+        self._frontier, self._size = list(result.frontier), size
+        return SealedBlock(height, first, size, result.root, this_hash, signed)
+
+    def forget(self) -> None:
+        """Call after a rollback: the next block reloads the frontier."""
+        self._size = -1
+
+
+def load_frontier(session: Session, size: int) -> list[bytes]:
+    addresses = tree.frontier_addresses(size)
+    nodes = fetch_nodes(session, addresses)
+    return [nodes[a] for a in addresses]
+
+
+def fetch_nodes(
+    session: Session, addresses: Iterable[tree.NodeAddr], *, require_all: bool = True
+) -> dict[tree.NodeAddr, bytes]:
+    """One indexed read for every perfect-subtree hash a proof needs."""
+    wanted = list(dict.fromkeys(addresses))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
+            tuple_(MerkleNode.level, MerkleNode.idx).in_([(a.level, a.index) for a in wanted])
+        )
+    )
+    found = {tree.NodeAddr(level, idx): h for level, idx, h in rows}
+    missing = [a for a in wanted if a not in found]
+    if missing and require_all:
+        raise LookupError(f"merkle nodes missing from the store: {missing[:3]}")
+    return found
+
+
+def latest_block(session: Session) -> Block | None:
+    return session.scalars(select(Block).order_by(Block.height.desc()).limit(1)).first()
+
+
+def block_at_size(session: Session, tree_size: int) -> Block | None:
+    return session.scalars(select(Block).where(Block.tree_size == tree_size)).first()
+
+
+def cosignature_lines(session: Session, tree_size: int) -> list[str]:
+    rows = session.scalars(
+        select(Cosignature.signature_line)
+        .where(Cosignature.tree_size == tree_size)
+        .order_by(Cosignature.witness)
+    )
+    return list(rows)

@@ -1,0 +1,63 @@
+"""Typed builders for tests: settings, a seeded demo world, tap bodies."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+import fare
+from farechain import signing
+from farechain.seed import seed
+from farechain.settings import Settings
+
+
+def make_settings(var_dir: Path, database_url: str, redis_url: str) -> Settings:
+    return Settings(var_dir=var_dir, database_url=database_url, redis_url=redis_url)
+
+
+def make_world(
+    engine: Engine, client: redis.Redis, settings: Settings, *, riders: int = 5
+) -> dict[str, Any]:
+    """Seed the demo world and the log key; returns the demo credentials."""
+    signing.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
+    with Session(engine) as session:
+        world = seed(session, client, fare.load_tariffs(), riders=riders,
+                     credentials_path=settings.var_dir / "demo-credentials.json")  # fmt: skip
+    return world.credentials
+
+
+def device(credentials: dict[str, Any], device_id: str) -> tuple[str, dict[str, str]]:
+    """The device's id and the headers that authenticate it."""
+    token = next(d["token"] for d in credentials["devices"] if d["id"] == device_id)
+    return device_id, {"Authorization": f"Bearer {token}"}
+
+
+def rider_headers(credentials: dict[str, Any], rider_id: str) -> dict[str, str]:
+    token = next(r["token"] for r in credentials["riders"] if r["id"] == rider_id)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def tap(
+    rider: str, kind: str, *, at: datetime | None = None, event_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:  # fmt: skip
+    moment = at or datetime.now(UTC)
+    return {"event_id": event_id or uuid.uuid4().hex, "rider": rider, "kind": kind,
+            "at": moment.isoformat(), **extra}  # fmt: skip
+
+
+def minutes_ago(minutes: float) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+def stream_events(client: redis.Redis) -> list[dict[str, Any]]:
+    from gates import keys
+
+    return [json.loads(fields[b"e"]) for _, fields in client.xrange(keys.STREAM)]

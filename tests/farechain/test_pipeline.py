@@ -1,0 +1,193 @@
+"""The whole path: device API → Redis stream → batcher → signed blocks, and the audit."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.orm import Session
+
+import fare
+from farechain import signing
+from farechain.audit import audit
+from farechain.batcher import Batcher, BatcherLimits
+from farechain.models import Charge, Rider, Trip
+from farechain.sealing import Sealer
+from farechain.settings import Settings
+from invoicing.models import Invoice
+from ledger.models import Block, LedgerRecord
+from ledger.store import LedgerWriter
+from tests.builders import device, make_settings, make_world, minutes_ago, rider_headers, tap
+
+
+@pytest.fixture
+def system(
+    engine: Engine, redis_client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
+) -> Iterator[tuple[TestClient, dict[str, Any], Settings]]:
+    settings = make_settings(var_dir, database_url, redis_url)
+    credentials = make_world(engine, redis_client, settings, riders=40)
+    from farechain.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        yield client, credentials, settings
+
+
+def make_batcher(engine: Engine, client: redis.Redis, settings: Settings, **limits: int) -> Batcher:
+    signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+    sealer = Sealer(book=fare.load_tariffs(),
+                    writer=LedgerWriter(origin=settings.ledger.origin, signers=signers))  # fmt: skip
+    return Batcher(
+        client=client, engine=engine, sealer=sealer,
+        limits=BatcherLimits(block_max_events=limits.get("block_max_events", 100),
+                             block_max_wait_ms=limits.get("block_max_wait_ms", 20),
+                             reclaim_idle_ms=60_000),
+    )  # fmt: skip
+
+
+def run_audit(engine: Engine, settings: Settings) -> str | None:
+    keys = [s.verifier.vkey for s in
+            signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)]  # fmt: skip
+    with Session(engine) as session:
+        return audit(session, verifier_keys=keys, origin=settings.ledger.origin).problem
+
+
+def _gates(creds: dict[str, Any]) -> list[str]:
+    return [d["id"] for d in creds["devices"] if d["kind"] == "gate"]
+
+
+def post_trips(client: TestClient, creds: dict[str, Any], count: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    gates = _gates(creds)
+    riders = [r["id"] for r in creds["riders"]]
+    for n in range(count):
+        rider = riders[n % len(riders)]
+        entry_gate, exit_gate = rng.sample(gates, 2)
+        for gate, body in (
+            (entry_gate, tap(rider, "entry", at=minutes_ago(40))),
+            (exit_gate, tap(rider, "exit", at=minutes_ago(10))),
+        ):
+            device_id, headers = device(creds, gate)
+            answer = client.post(f"/v1/devices/{device_id}/taps", json=body, headers=headers)
+            assert answer.status_code == 202, answer.text
+
+
+def test_the_same_tap_three_times_is_one_trip_one_invoice_one_charge(
+    system: tuple[TestClient, dict[str, Any], Settings], engine: Engine,
+    redis_client: redis.Redis,
+) -> None:  # fmt: skip
+    client, creds, settings = system
+    gate, headers = device(creds, _gates(creds)[0])
+    body = tap("r0000001", "exit")
+    for _ in range(3):
+        client.post(f"/v1/devices/{gate}/taps", json=body, headers=headers)
+    make_batcher(engine, redis_client, settings).drain()
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Trip)) == 1
+        assert session.scalar(select(func.count()).select_from(Charge)) == 1
+        assert session.scalar(select(func.count()).select_from(Invoice)) == 1
+        trip = session.scalars(select(Trip)).one()
+        assert trip.event_id == body["event_id"] and trip.incomplete
+
+
+def test_trips_are_priced_charged_invoiced_and_sealed_in_signed_blocks(
+    system: tuple[TestClient, dict[str, Any], Settings], engine: Engine,
+    redis_client: redis.Redis,
+) -> None:  # fmt: skip
+    client, creds, settings = system
+    post_trips(client, creds, 120)
+    assert make_batcher(engine, redis_client, settings, block_max_events=50).drain() == 120
+    with Session(engine) as session:
+        trips = session.scalars(select(Trip)).all()
+        adults = {r["id"] for r in creds["riders"] if r["category"] == "adult"}
+        assert len(trips) == 120
+        assert all(t.fare_fen >= 200 for t in trips if t.rider_id in adults)
+        invoices = session.scalars(select(Invoice)).all()
+        assert sorted(i.trip_event_id for i in invoices) == sorted(t.event_id for t in trips)
+        assert all(i.base_fen + i.tax_fen == i.total_fen for i in invoices)
+        assert len({i.number for i in invoices}) == 120
+        assert all(len(i.number) == 20 and i.number.isdigit() for i in invoices)
+        blocks = session.scalars(select(Block).order_by(Block.height)).all()
+        assert len(blocks) >= 3 and blocks[-1].tree_size == 360
+        assert [b.prev_hash for b in blocks[1:]] == [b.block_hash for b in blocks[:-1]]
+        charged = session.scalar(select(func.sum(Charge.amount_fen)))
+        balances = session.scalar(select(func.sum(Rider.balance_fen)))
+        assert balances == 40 * 10_000 - charged
+    assert run_audit(engine, settings) is None
+    # The rider sees the trips, with the quote that explains each fare.
+    mine = client.get("/v1/me/trips", headers=rider_headers(creds, "r0000001")).json()
+    assert len(mine) == 3 and all(t["quote"]["amount_fen"] == t["fare_fen"] for t in mine)
+    blocks_api = client.get("/v1/ledger/blocks").json()
+    assert blocks_api[0]["tree_size"] == 360
+
+
+def test_a_rider_cannot_read_another_riders_invoice(
+    system: tuple[TestClient, dict[str, Any], Settings], engine: Engine,
+    redis_client: redis.Redis,
+) -> None:  # fmt: skip
+    client, creds, settings = system
+    post_trips(client, creds, 2)
+    make_batcher(engine, redis_client, settings).drain()
+    with Session(engine) as session:
+        invoice = session.scalars(select(Invoice).where(Invoice.rider_id == "r0000001")).first()
+    assert invoice is not None
+    own = client.get(f"/v1/me/invoices/{invoice.number}", headers=rider_headers(creds, "r0000001"))
+    assert own.status_code == 200 and own.json()["total_fen"] == invoice.total_fen
+    other = client.get(f"/v1/me/invoices/{invoice.number}",
+                       headers=rider_headers(creds, "r0000002"))  # fmt: skip
+    assert other.status_code == 404
+    assert client.get("/v1/me/invoices").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("statement", "names"),
+    [
+        ("UPDATE trips SET fare_fen = fare_fen + 100 WHERE record_index = 3", "record 3"),
+        ("UPDATE charges SET amount_fen = 1 WHERE record_index = 4", "record 4"),
+        ("UPDATE invoices SET total_fen = 1 WHERE record_index = 5", "record 5"),
+    ],
+)
+def test_a_changed_amount_is_caught_and_named(
+    system: tuple[TestClient, dict[str, Any], Settings], engine: Engine,
+    redis_client: redis.Redis, statement: str, names: str,
+) -> None:  # fmt: skip
+    client, creds, settings = system
+    post_trips(client, creds, 5)
+    make_batcher(engine, redis_client, settings).drain()
+    assert run_audit(engine, settings) is None
+    with engine.begin() as connection:
+        connection.execute(text(statement))
+    problem = run_audit(engine, settings)
+    assert problem is not None and names in problem
+
+
+def test_a_changed_record_is_caught_even_with_its_hash_rewritten(
+    system: tuple[TestClient, dict[str, Any], Settings], engine: Engine,
+    redis_client: redis.Redis,
+) -> None:  # fmt: skip
+    client, creds, settings = system
+    post_trips(client, creds, 5)
+    make_batcher(engine, redis_client, settings).drain()
+    with Session(engine) as session:
+        record = session.get(LedgerRecord, 3)
+        assert record is not None
+        body = json.loads(record.body)
+        body["quote"]["amount_fen"] += 100
+        from ledger import merkle, records
+
+        forged = records.encode_record(body)
+        session.execute(update(LedgerRecord).where(LedgerRecord.idx == 3)  # type: ignore[arg-type]
+                        .values(body=forged))  # fmt: skip
+        session.commit()
+        assert "record 3" in (run_audit(engine, settings) or "")
+        session.execute(update(LedgerRecord).where(LedgerRecord.idx == 3)  # type: ignore[arg-type]
+                        .values(leaf_hash=merkle.leaf_hash(forged)))  # fmt: skip
+        session.commit()
+    problem = run_audit(engine, settings)
+    assert problem is not None and "merkle node (level 0, index 3)" in problem

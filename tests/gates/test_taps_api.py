@@ -1,0 +1,205 @@
+"""The device API against a real Redis: pairing, idempotency and every input error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
+
+from farechain.app import create_app
+from farechain.models import Rider
+from farechain.seed import publish_registry
+from gates import keys
+from gates.sweeper import Sweeper
+from tests.builders import device, make_settings, make_world, minutes_ago, stream_events, tap
+
+GATE_A = "gate-szmc-luohu"
+GATE_B = "gate-szmc-shenzhen-north"
+GATE_MTR_ONLY = "gate-mtr-sz-minle"
+
+
+@pytest.fixture
+def world(
+    engine: Engine, redis_client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
+) -> Iterator[tuple[TestClient, dict[str, Any]]]:
+    settings = make_settings(var_dir, database_url, redis_url)
+    credentials = make_world(engine, redis_client, settings)
+    with TestClient(create_app(settings)) as client:
+        yield client, credentials
+
+
+def _post(client: TestClient, creds: dict[str, Any], device_id: str, body: object) -> Any:
+    device_id, headers = device(creds, device_id)
+    return client.post(f"/v1/devices/{device_id}/taps", json=body, headers=headers)
+
+
+def test_entry_then_exit_makes_one_trip_end_with_both_taps(
+    world: tuple[TestClient, dict[str, Any]], redis_client: redis.Redis
+) -> None:
+    client, creds = world
+    entry = _post(client, creds, GATE_A, tap("r0000001", "entry", at=minutes_ago(20)))
+    assert entry.status_code == 202 and entry.json()["status"] == "opened"
+    assert stream_events(redis_client) == []
+    exit_ = _post(client, creds, GATE_B, tap("r0000001", "exit"))
+    assert exit_.json()["status"] == "closed"
+    [event] = stream_events(redis_client)
+    assert event["start"]["station"] == "luohu"
+    assert event["end"]["station"] == "shenzhen-north"
+    assert redis_client.zcard(keys.OPEN_JOURNEYS) == 0
+
+
+def test_the_same_tap_three_times_is_one_tap(
+    world: tuple[TestClient, dict[str, Any]], redis_client: redis.Redis
+) -> None:
+    client, creds = world
+    body = tap("r0000002", "exit")
+    answers = [_post(client, creds, GATE_A, body) for _ in range(3)]
+    assert [a.json() for a in answers] == [answers[0].json()] * 3
+    assert [a.headers["Idempotent-Replayed"] for a in answers] == ["false", "true", "true"]
+    assert len(stream_events(redis_client)) == 1
+
+
+def test_exit_without_entry_is_an_incomplete_trip_end(
+    world: tuple[TestClient, dict[str, Any]], redis_client: redis.Redis
+) -> None:
+    client, creds = world
+    answer = _post(client, creds, GATE_A, tap("r0000001", "exit"))
+    assert answer.json()["status"] == "incomplete"
+    [event] = stream_events(redis_client)
+    assert event["start"] is None and event["end"]["station"] == "luohu"
+
+
+def test_a_second_entry_closes_the_first_as_incomplete(
+    world: tuple[TestClient, dict[str, Any]], redis_client: redis.Redis
+) -> None:
+    client, creds = world
+    first = tap("r0000001", "entry", at=minutes_ago(30))
+    _post(client, creds, GATE_A, first)
+    _post(client, creds, GATE_B, tap("r0000001", "entry"))
+    [event] = stream_events(redis_client)
+    assert event["start"]["event_id"] == first["event_id"] and event["end"] is None
+
+
+def test_the_sweeper_closes_entries_left_open_past_the_timeout(
+    world: tuple[TestClient, dict[str, Any]], redis_client: redis.Redis
+) -> None:
+    client, creds = world
+    _post(client, creds, GATE_A, tap("r0000001", "entry"))
+    _post(client, creds, GATE_A, tap("r0000002", "entry"))
+    sweeper = Sweeper(redis_client, journey_timeout_min=240)
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    assert sweeper.sweep_once(now_ms) == 0
+    assert sweeper.sweep_once(now_ms + 241 * 60_000) == 2
+    assert {e["rider"] for e in stream_events(redis_client)} == {"r0000001", "r0000002"}
+    # The riders' late exits now find no entry: incomplete, not paired with a swept one.
+    assert _post(client, creds, GATE_B, tap("r0000001", "exit")).json()["status"] == "incomplete"
+
+
+def test_bus_boarding_and_taxi_report_are_trip_ends_at_once(
+    world: tuple[TestClient, dict[str, Any]], redis_client: redis.Redis
+) -> None:
+    client, creds = world
+    bus = next(d["id"] for d in creds["devices"] if d["kind"] == "validator")
+    assert _post(client, creds, bus, tap("r0000003", "board")).json()["status"] == "recorded"
+    meter, headers = device(creds, "taxi-1")
+    now = datetime.now(UTC)
+    trip = {"event_id": "taxi-1-0001", "rider": "r0000003",
+            "started_at": (now - timedelta(minutes=25)).isoformat(), "ended_at": now.isoformat(),
+            "distance_m": 12_400, "waiting_s": 180}  # fmt: skip
+    answer = client.post(f"/v1/devices/{meter}/trips", json=trip, headers=headers)
+    assert answer.status_code == 202, answer.text
+    modes = [e["mode"] for e in stream_events(redis_client)]
+    assert modes == ["bus", "taxi"]
+
+
+def _assert_problem(answer: Any, status: int, words: str) -> None:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    body = answer.json()
+    assert body["status"] == status and words in body["detail"], body
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "words"),
+    [
+        (lambda b: {**b, "kind": "teleport"}, 422, "kind"),
+        (lambda b: {k: v for k, v in b.items() if k != "rider"}, 422, "rider"),
+        (lambda b: {**b, "at": "yesterday"}, 422, "at"),
+        (lambda b: {**b, "at": "2026-01-01T08:00:00"}, 422, "timezone"),
+        (lambda b: {**b, "rider": "r'; DROP"}, 422, "rider"),
+        (lambda b: {**b, "surprise": 1}, 422, "surprise"),
+        (lambda b: {**b, "rider": "r9999999"}, 422, "no rider"),
+        (lambda b: {**b, "at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}, 422,
+         "future"),
+        (lambda b: {**b, "at": (datetime.now(UTC) - timedelta(days=30)).isoformat()}, 422,
+         "older"),
+        (lambda b: {**b, "kind": "board"}, 422, "cannot record"),
+        (lambda b: {**b, "station": "atlantis"}, 422, "no station"),
+        (lambda b: {**b, "station": "minle"}, 403, "operated by mtr-sz"),
+    ],
+)  # fmt: skip
+def test_bad_taps_get_a_problem_and_leave_no_trace(
+    world: tuple[TestClient, dict[str, Any]], redis_client: redis.Redis,
+    change: Any, status: int, words: str,
+) -> None:  # fmt: skip
+    client, creds = world
+    answer = _post(client, creds, GATE_A, change(tap("r0000001", "entry")))
+    _assert_problem(answer, status, words)
+    assert stream_events(redis_client) == []
+    assert redis_client.zcard(keys.OPEN_JOURNEYS) == 0
+
+
+def test_device_errors(world: tuple[TestClient, dict[str, Any]]) -> None:
+    client, creds = world
+    body = tap("r0000001", "entry")
+    _assert_problem(client.post(f"/v1/devices/{GATE_A}/taps", json=body), 401, "Bearer")
+    wrong = {"Authorization": "Bearer not-the-token"}
+    _assert_problem(client.post(f"/v1/devices/{GATE_A}/taps", json=body, headers=wrong), 401,
+                    "wrong token")  # fmt: skip
+    _, headers = device(creds, GATE_A)
+    _assert_problem(client.post("/v1/devices/gate-nowhere/taps", json=body, headers=headers),
+                    404, "no device")  # fmt: skip
+    raw = client.post(f"/v1/devices/{GATE_A}/taps", content=b"{not json",
+                      headers={**headers, "Content-Type": "application/json"})  # fmt: skip
+    _assert_problem(raw, 422, "JSON")
+
+
+def test_a_reused_event_id_with_another_body_is_a_conflict(
+    world: tuple[TestClient, dict[str, Any]], redis_client: redis.Redis
+) -> None:
+    client, creds = world
+    body = tap("r0000001", "exit")
+    _post(client, creds, GATE_A, body)
+    _assert_problem(_post(client, creds, GATE_A, {**body, "rider": "r0000002"}), 409, "already")
+    assert len(stream_events(redis_client)) == 1
+
+
+def test_a_blocked_rider_is_refused(
+    world: tuple[TestClient, dict[str, Any]], engine: Engine, redis_client: redis.Redis
+) -> None:
+    client, creds = world
+    with Session(engine) as session:
+        session.execute(update(Rider).where(Rider.id == "r0000004").values(blocked=True))  # type: ignore[arg-type]
+        session.commit()
+        publish_registry(session, redis_client)
+    _assert_problem(_post(client, creds, GATE_A, tap("r0000004", "entry")), 403, "blocked")
+
+
+def test_taxi_trip_that_ends_before_it_starts_is_rejected(
+    world: tuple[TestClient, dict[str, Any]],
+) -> None:
+    client, creds = world
+    meter, headers = device(creds, "taxi-1")
+    now = datetime.now(UTC)
+    trip = {"event_id": "t-1", "rider": "r0000001", "started_at": now.isoformat(),
+            "ended_at": (now - timedelta(minutes=5)).isoformat(), "distance_m": 100,
+            "waiting_s": 0}  # fmt: skip
+    _assert_problem(client.post(f"/v1/devices/{meter}/trips", json=trip, headers=headers), 422,
+                    "before started_at")  # fmt: skip

@@ -1,0 +1,163 @@
+"""The PDF opens, says what the invoice says, and its QR code decodes to the verifier."""
+
+from __future__ import annotations
+
+import importlib.resources
+import io
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pypdf
+import pytest
+import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from invoicing import (
+    LEAF_PARAMETER,
+    CjkFont,
+    CreditReason,
+    InvoiceDocument,
+    exempt,
+    find_cjk_font,
+    qr_png,
+    render_pdf,
+    verification_payload,
+)
+from tests.invoicing.invoice_builders import make_document
+
+HASH = "ab" * 32
+
+
+def _decode(image: Image.Image) -> list[str]:
+    # Raw bytes: qrcode writes UTF-8, and the HRI text mode would render controls as <US>.
+    return [result.bytes.decode() for result in zxingcpp.read_barcodes(image)]
+
+
+def _page(pdf: bytes) -> pypdf.PageObject:
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    return reader.pages[0]
+
+
+def _qr_in(pdf: bytes) -> list[str]:
+    images = _page(pdf).images
+    assert len(images) == 1
+    image = images[0].image
+    assert image is not None
+    return _decode(image)
+
+
+def test_payload_adds_the_leaf_hash_to_the_query() -> None:
+    assert verification_payload("https://v.example/check?n=1", HASH) == (
+        f"https://v.example/check?n=1&leaf={HASH}"
+    )
+    assert (
+        verification_payload("https://v.example/p/7", HASH) == f"https://v.example/p/7?leaf={HASH}"
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(min_size=1, max_size=300))
+def test_qr_png_decodes_to_its_text(text: str) -> None:
+    assert _decode(Image.open(io.BytesIO(qr_png(text)))) == [text]
+
+
+def test_fallback_pdf_without_a_cjk_font() -> None:
+    doc = make_document(total_fen=1250)
+    pdf = render_pdf(doc, font=None)
+    text = _page(pdf).extract_text()
+    for expected in (
+        doc.number,
+        doc.check_code,
+        "2026-03-01",
+        "914403001922038216",
+        "91440300708461136T",
+        "Yi Shi Er Yuan Wu Jiao",  # 壹拾贰元伍角
+        "¥12.50",
+        "¥11.47",
+        "¥1.03",
+        "9%",
+        "No CJK font is installed",
+    ):
+        assert expected in text, expected
+    assert "\\u6df1\\u5733" in text  # 深圳, escaped rather than lost
+
+
+def test_the_qr_code_in_the_pdf_decodes_to_the_verification_url() -> None:
+    doc = make_document()
+    (decoded,) = _qr_in(render_pdf(doc, font=None))
+    assert decoded == verification_payload(doc.verify_url, doc.record_hash_hex)
+    url = urlsplit(decoded)
+    assert url._replace(query="").geturl() == doc.verify_url
+    assert parse_qs(url.query)[LEAF_PARAMETER] == [doc.record_hash_hex]
+
+
+def test_a_credit_note_prints_negative_amounts_and_its_original() -> None:
+    doc = make_document(
+        total_fen=700,
+        regime=exempt("公共交通免税"),
+        original_number="26440001000000000001",
+        credit_reason=CreditReason.REFUND,
+    )
+    text = _page(render_pdf(doc, font=None)).extract_text()
+    assert "Credit note" in text
+    assert "Fu Qi Yuan Zheng" in text  # 负柒元整
+    assert "-¥7.00" in text
+    assert "26440001000000000001" in text
+    assert "exempt" in text
+
+
+@pytest.mark.parametrize("broken", ["missing", "not-a-font", "latin-only", "no-such-face"])
+def test_an_unusable_font_falls_back_instead_of_crashing(tmp_path: Path, broken: str) -> None:
+    # matplotlib (a dependency) ships DejaVu Sans: a real font without Chinese glyphs.
+    dejavu = importlib.resources.files("matplotlib") / "mpl-data/fonts/ttf/DejaVuSans.ttf"
+    font = CjkFont(tmp_path / "font.ttf")
+    if broken == "not-a-font":
+        font.path.write_bytes(b"this is not a TrueType font")
+    elif broken == "latin-only":
+        font.path.write_bytes(dejavu.read_bytes())
+    elif broken == "no-such-face":
+        font = CjkFont(font.path, index=7)
+        font.path.write_bytes(dejavu.read_bytes())
+    text = _page(render_pdf(make_document(), font=font)).extract_text()
+    assert "No CJK font is installed" in text
+
+
+def test_rendering_is_deterministic() -> None:
+    doc = make_document()
+    assert render_pdf(doc, font=None) == render_pdf(doc, font=None)
+
+
+def test_find_cjk_font_takes_the_first_existing_candidate(tmp_path: Path) -> None:
+    present = tmp_path / "present.ttc"
+    present.write_bytes(b"")
+    missing = CjkFont(tmp_path / "missing.ttf")
+    assert find_cjk_font((missing, CjkFont(present, 2))) == CjkFont(present, 2)
+    assert find_cjk_font((missing,)) is None
+
+
+CJK = find_cjk_font()
+
+
+@pytest.mark.skipif(
+    CJK is None, reason="no CJK font installed (apt-get install fonts-wqy-microhei)"
+)
+def test_chinese_pdf_with_a_cjk_font() -> None:
+    doc: InvoiceDocument = make_document(total_fen=1250)
+    pdf = render_pdf(doc, font=CJK)
+    text = _page(pdf).extract_text()
+    for expected in (
+        "电子发票",
+        "深圳市地铁集团有限公司",
+        "腾讯科技（深圳）有限公司",  # noqa: RUF001
+        "壹拾贰元伍角",
+        "价税合计",
+        "车公庙",
+        doc.number,
+    ):
+        assert expected in text, expected
+    assert "No CJK font" not in text
+    (decoded,) = _qr_in(pdf)
+    assert decoded == verification_payload(doc.verify_url, doc.record_hash_hex)
