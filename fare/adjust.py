@@ -30,6 +30,7 @@ from fare.trip import PricedTrip, TripEnd
 
 __all__ = ["finish_quote"]
 
+_DAY_S = 86_400
 _PERIOD_NAMES = {"day": "service day", "week": "week (Monday to Sunday)"}
 
 
@@ -76,18 +77,20 @@ def _caps(
         return None  # nothing paid yet, and no cap is below this one fare
     starts = tariff.service_day_starts_s
     day = service_day(wall_s(at), starts)
-    week = service_week(day)
-    counted = [
-        (past, service_day(past.wall_s, starts))
-        for past in history
-        if not past.incomplete and past.at < at and day - 7 <= service_day(past.wall_s, starts)
-    ]
     best: tuple[int, str, str] | None = None
     for cap in caps:
+        # The period as a range of wall-clock seconds, so each past trip costs a compare.
+        first_day = day if cap.period == "day" else service_week(day) * 7 - 3
+        low = first_day * _DAY_S + starts
+        high = low + (_DAY_S if cap.period == "day" else 7 * _DAY_S)
+        modes = cap.modes
         spent = 0
-        for past, past_day in counted:
-            if past.mode in cap.modes and (
-                past_day == day if cap.period == "day" else service_week(past_day) == week
+        for past in history:
+            if (
+                low <= past.wall_s < high
+                and not past.incomplete
+                and past.mode in modes
+                and past.at < at
             ):
                 spent += past.amount_fen
         limit = cap.amount_for(trip.category)

@@ -14,9 +14,7 @@ __all__ = ["apportion"]
 
 # Metro quotes repeat the same few (fare, path split) pairs: remember recent answers.
 @functools.lru_cache(maxsize=65_536)
-def apportion(
-    amount_fen: int, weights: tuple[tuple[str, int], ...]
-) -> tuple[tuple[str, int], ...]:
+def apportion(amount_fen: int, weights: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
     """Shares of `amount_fen` proportional to the weights (e.g. metres per operator)."""
     if amount_fen < 0:
         raise ValueError(f"expected an amount >= 0 fen, got {amount_fen}")

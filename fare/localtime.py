@@ -26,11 +26,22 @@ def require_aware(moment: dt.datetime, what: str) -> dt.datetime:
     return moment
 
 
+# UTC offset of Asia/Shanghai per UTC hour, filled on demand: zone offsets change on
+# whole hours here, and a zoneinfo conversion costs more than the rest of a quote.
+_OFFSET_BY_HOUR: dict[int, int] = {}
+
+
 def wall_s(moment: dt.datetime) -> int:
-    """Seconds since the local epoch, read on the Asia/Shanghai wall clock."""
-    local = moment.astimezone(SHANGHAI)
-    offset = local.utcoffset() or dt.timedelta()
-    return (moment - _EPOCH + offset) // dt.timedelta(seconds=1)
+    """Whole seconds since the local epoch, read on the Asia/Shanghai wall clock."""
+    since = moment - _EPOCH
+    utc_s = since.days * _DAY_S + since.seconds
+    offset = _OFFSET_BY_HOUR.get(utc_s // 3600)
+    if offset is None:
+        if len(_OFFSET_BY_HOUR) > 500_000:
+            _OFFSET_BY_HOUR.clear()
+        found = moment.astimezone(SHANGHAI).utcoffset() or dt.timedelta()
+        offset = _OFFSET_BY_HOUR[utc_s // 3600] = found.days * _DAY_S + found.seconds
+    return utc_s + offset
 
 
 def service_day(wall: int, day_starts_s: int) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["BusRoute", "Line", "MetroPath", "Network", "Section", "Station"]
 
@@ -54,8 +55,7 @@ class BusRoute:
     fare_fen: int
 
 
-@dataclass(frozen=True, slots=True)
-class MetroPath:
+class MetroPath(NamedTuple):  # one per station pair: cheap to build matters
     distance_m: int
     by_operator: tuple[tuple[str, int], ...]  # metres per operator, by operator id
     via: tuple[str, ...]  # station ids where the path changes line

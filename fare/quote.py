@@ -7,7 +7,7 @@ booleans, lists and dicts only: no floats); `from_record()` reads it back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["BaseFare", "Quote", "QuoteLine", "format_km", "format_yuan"]
 
@@ -22,15 +22,15 @@ def format_yuan(fen: int) -> str:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
-@dataclass(frozen=True, slots=True)
-class QuoteLine:
+# Named tuples rather than frozen dataclasses: as immutable (cached lines are shared
+# between quotes), and several times cheaper to build, which counts at 50,000 quotes/s.
+class QuoteLine(NamedTuple):
     rule_id: str
     text: str
     amount_fen: int  # signed: a discount is negative
 
 
-@dataclass(frozen=True, slots=True)
-class BaseFare:
+class BaseFare(NamedTuple):
     """What a mode's pricing module hands to the common steps (discounts, caps)."""
 
     lines: tuple[QuoteLine, ...]
@@ -40,8 +40,7 @@ class BaseFare:
     incomplete: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(NamedTuple):
     amount_fen: int
     lines: tuple[QuoteLine, ...]
     shares: tuple[tuple[str, int], ...]  # (operator id, fen), by operator id

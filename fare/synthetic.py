@@ -10,6 +10,7 @@ two lines are run by a second operator so that apportionment has work to do.
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from fare.network import Line, Network, Section
@@ -46,7 +47,7 @@ def synthetic_network(rows: int = 9, cols: int = 9, *, seed: int = 2024) -> Netw
         lines.append(Line(line_id, f"Synthetic line {number + 1}", operator, tuple(stops)))
         sections += [
             Section(a, b, kb - ka, line_id, operator)
-            for (a, ka), (b, kb) in zip(stops, stops[1:], strict=False)
+            for (a, ka), (b, kb) in itertools.pairwise(stops)
         ]
     operators = {"szmc": "Synthetic metro A", "mtr-sz": "Synthetic metro B"}
     return Network(

@@ -19,7 +19,7 @@ the meter's rounding shows as a line of its own, so the lines add up to the tota
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import NamedTuple
 
 from fare.errors import PricingError
 from fare.localtime import wall_s
@@ -34,11 +34,8 @@ _PER_KM_M = _DEN // 1000  # a per-km rate times metres
 _PER_KM_M_PCT = _DEN // 100_000  # a per-km rate times metres times a percentage
 _PER_PCT = _DEN // 100  # an amount times a percentage
 _PER_MIN_S = _DEN // 60  # a per-minute rate times seconds
+_HALF = _DEN // 2  # added before a floor division: rounds half up to the fen
 _DAY_S = 86_400
-
-
-def _fen(units: int) -> int:
-    return (units + _DEN // 2) // _DEN
 
 
 def _clock(clock_s: int) -> str:
@@ -65,13 +62,49 @@ def _spans(rules: TaxiRules, start: int, end: int, distance_m: int) -> list[tupl
     return spans
 
 
-def _empty_return_text(rules: TaxiRules, metres: dict[SurchargeTier, int]) -> str:
-    parts = []
-    for tier, m in metres.items():
-        upper = f"to {format_km(tier.to_m)} km" if tier.to_m is not None else "onwards"
-        parts.append(f"{tier.pct}% on {format_km(m)} km ({format_km(tier.from_m)} km {upper})")
-    when = "" if rules.empty_return_at_night else ", daytime"
-    return f"Empty-return surcharge{when}: {'; '.join(parts)}"
+class _Texts(NamedTuple):
+    """The parts of the explanation that depend on the tariff only, built once."""
+
+    flag_fall: QuoteLine
+    rate: str
+    night: str
+    empty_return: str
+    rounding: str
+    tiers: tuple[tuple[SurchargeTier, str], ...]
+
+
+_TEXTS: dict[int, tuple[TaxiRules, _Texts]] = {}
+
+
+def _texts(rules: TaxiRules) -> _Texts:
+    hit = _TEXTS.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    steps = ", then to ".join(f"{format_yuan(s)} yuan" for s in rules.round_to_fen)
+    window = f"{_clock(rules.night_from_s)}-{_clock(rules.night_until_s)}"
+    texts = _Texts(
+        flag_fall=QuoteLine(
+            "taxi.flag-fall",
+            f"Taxi flag fall, first {format_km(rules.flag_fall_m)} km",
+            rules.flag_fall_fen,
+        ),
+        rate=f"{format_yuan(rules.per_km_fen)} yuan/km",
+        night=f"Night surcharge {rules.night_pct}% ({window}) on ",
+        empty_return="Empty-return surcharge"
+        + ("" if rules.empty_return_at_night else ", daytime")
+        + ": ",
+        rounding=f"Meter rounding, half up to {steps or '0.01 yuan'}",
+        tiers=tuple(
+            (
+                tier,
+                f"({format_km(tier.from_m)} km "
+                + (f"to {format_km(tier.to_m)} km)" if tier.to_m is not None else "onwards)"),
+            )
+            for tier in rules.empty_return
+        ),
+    )
+    _TEXTS[id(rules)] = (rules, texts)
+    return texts
 
 
 def price_taxi(tariff: Tariff, trip: TripEnd) -> BaseFare:
@@ -84,74 +117,68 @@ def price_taxi(tariff: Tariff, trip: TripEnd) -> BaseFare:
         raise PricingError(
             f"expected distance and waiting >= 0, got {trip.distance_m} m, {trip.waiting_s} s"
         )
+    texts = _texts(rules)
     start = wall_s(started)
-    end = start + (ended - started) // dt.timedelta(seconds=1)
+    took = ended - started
+    end = start + took.days * _DAY_S + took.seconds
     night_start = rules.is_night(start % _DAY_S)
 
     rate = rules.per_km_fen
-    distance_u = night_u = empty_u = 0
-    charged_m = night_m = 0
+    flag_m = rules.flag_fall_m
+    charged_m = night_m = empty_u = 0
     tier_m: dict[SurchargeTier, int] = {}
     for a, b, night in _spans(rules, start, end, trip.distance_m):
-        lo = max(a, rules.flag_fall_m)
+        lo = a if a > flag_m else flag_m
         if b <= lo:
             continue
         charged_m += b - lo
-        distance_u += rate * (b - lo) * _PER_KM_M
         if night:
             night_m += b - lo
-            night_u += rate * (b - lo) * rules.night_pct * _PER_KM_M_PCT
-        if night and not rules.empty_return_at_night:
-            continue
+            if not rules.empty_return_at_night:
+                continue
         for tier in rules.empty_return:
-            t_lo = max(lo, tier.from_m)
-            t_hi = b if tier.to_m is None else min(b, tier.to_m)
+            t_lo = lo if lo > tier.from_m else tier.from_m
+            t_hi = b if tier.to_m is None or b < tier.to_m else tier.to_m
             if t_hi > t_lo:
                 tier_m[tier] = tier_m.get(tier, 0) + t_hi - t_lo
                 empty_u += rate * (t_hi - t_lo) * tier.pct * _PER_KM_M_PCT
+    distance_u = rate * charged_m * _PER_KM_M
+    night_u = rate * night_m * rules.night_pct * _PER_KM_M_PCT
     if night_start:
         night_u += rules.flag_fall_fen * rules.night_pct * _PER_PCT
     waiting_u = rules.waiting_fen_per_min * trip.waiting_s * _PER_MIN_S
 
-    lines = [
-        QuoteLine(
-            "taxi.flag-fall",
-            f"Taxi flag fall, first {format_km(rules.flag_fall_m)} km",
-            rules.flag_fall_fen,
-        )
-    ]
+    lines = [texts.flag_fall]
+    total_fen = rules.flag_fall_fen
     if distance_u:
-        text = f"{format_km(charged_m)} km more at {format_yuan(rate)} yuan/km"
-        lines.append(QuoteLine("taxi.distance", text, _fen(distance_u)))
+        text = f"{format_km(charged_m)} km more at {texts.rate}"
+        lines.append(QuoteLine("taxi.distance", text, (distance_u + _HALF) // _DEN))
     if night_u:
-        on = ["the flag fall"] if night_start else []
-        on += [f"{format_km(night_m)} km driven at night"] if night_m else []
-        window = f"{_clock(rules.night_from_s)}-{_clock(rules.night_until_s)}"
-        text = f"Night surcharge {rules.night_pct}% ({window}) on {' and '.join(on)}"
-        lines.append(QuoteLine("taxi.night", text, _fen(night_u)))
+        on = "the flag fall" if night_start else ""
+        if night_m:
+            on += f"{' and ' if on else ''}{format_km(night_m)} km driven at night"
+        lines.append(QuoteLine("taxi.night", texts.night + on, (night_u + _HALF) // _DEN))
     if waiting_u:
         minutes, seconds = divmod(trip.waiting_s, 60)
-        took = f"{minutes} min" + (f" {seconds} s" if seconds else "")
-        text = f"Waiting {took} at {format_yuan(rules.waiting_fen_per_min)} yuan/min"
-        lines.append(QuoteLine("taxi.waiting", text, _fen(waiting_u)))
+        text = f"Waiting {minutes} min{f' {seconds} s' if seconds else ''} at "
+        text += f"{format_yuan(rules.waiting_fen_per_min)} yuan/min"
+        lines.append(QuoteLine("taxi.waiting", text, (waiting_u + _HALF) // _DEN))
     if empty_u:
-        lines.append(
-            QuoteLine("taxi.empty-return", _empty_return_text(rules, tier_m), _fen(empty_u))
-        )
+        parts = [
+            f"{tier.pct}% on {format_km(tier_m[tier])} km {where}"
+            for tier, where in texts.tiers
+            if tier in tier_m
+        ]
+        text = texts.empty_return + "; ".join(parts)
+        lines.append(QuoteLine("taxi.empty-return", text, (empty_u + _HALF) // _DEN))
 
     total_u = rules.flag_fall_fen * _DEN + distance_u + night_u + waiting_u + empty_u
     for step in rules.round_to_fen or (1,):
         unit = step * _DEN
         total_u = (total_u + unit // 2) // unit * unit
     total = total_u // _DEN
-    adjustment = total - sum(line.amount_fen for line in lines)
-    if adjustment:
-        steps = ", then to ".join(f"{format_yuan(s)} yuan" for s in rules.round_to_fen)
-        text = f"Meter rounding, half up to {steps or '0.01 yuan'}"
-        lines.append(QuoteLine("taxi.rounding", text, adjustment))
-    return BaseFare(
-        lines=tuple(lines),
-        fare_fen=total,
-        weights=((trip.operator, 1),),
-        distance_m=trip.distance_m,
-    )
+    for line in lines[1:]:
+        total_fen += line.amount_fen
+    if total != total_fen:
+        lines.append(QuoteLine("taxi.rounding", texts.rounding, total - total_fen))
+    return BaseFare(tuple(lines), total, ((trip.operator, 1),), trip.distance_m)

@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             station_operators={s.id: s.operators for s in network.stations.values()},
         )
         app.state.log_verifier_keys = [
-            s.verifier.vkey for s in load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+            s.verifier.vkey
+            for s in load_log_signers(settings.ledger_key_path, settings.ledger.origin)
         ]
         try:
             yield

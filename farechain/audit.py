@@ -10,8 +10,8 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from farechain.models import Charge, Trip
 from invoicing.models import Invoice
@@ -35,8 +35,8 @@ Check = Callable[[Any, dict[str, Any]], list[tuple[str, object, object]]]
 
 def _check_projection(session: Session, table: Any, check: Check) -> str | None:
     rows: Iterable[tuple[Any, bytes]] = session.execute(
-        select(table, LedgerRecord.body)
-        .join(LedgerRecord, LedgerRecord.idx == table.record_index, isouter=True)
+        select(table, col(LedgerRecord.body))
+        .join(LedgerRecord, col(LedgerRecord.idx) == table.record_index, isouter=True)
         .order_by(table.record_index)
     ).yield_per(2_000)
     for row, body in rows:

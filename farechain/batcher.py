@@ -15,8 +15,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import redis
 from sqlalchemy import Engine
@@ -43,9 +44,14 @@ Entry = tuple[bytes, dict[bytes, bytes]]
 
 class Batcher:
     def __init__(
-        self, *, client: redis.Redis, engine: Engine, sealer: Sealer, limits: BatcherLimits,
+        self,
+        *,
+        client: redis.Redis,
+        engine: Engine,
+        sealer: Sealer,
+        limits: BatcherLimits,
         consumer: str = "batcher-1",
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.redis = client
         self.engine = engine
         self.sealer = sealer
@@ -100,9 +106,13 @@ class Batcher:
             lag_ms = time.time() * 1000 - min(e.received_ms for e in events)
             log.info(
                 "block %d: %d trips, %d duplicates, %d rejected, size %d, oldest lag %.0f ms",
-                result.block.height, result.trips, result.duplicates, len(result.rejected),
-                result.block.tree_size, lag_ms,
-            )  # fmt: skip
+                result.block.height,
+                result.trips,
+                result.duplicates,
+                len(result.rejected),
+                result.block.tree_size,
+                lag_ms,
+            )
         return result
 
     def drain(self, idle_rounds: int = 1) -> int:
@@ -144,7 +154,7 @@ class Batcher:
         return batch
 
     def _xread(self, start: str, count: int, block_ms: int | None) -> list[Entry]:
-        reply = self.redis.xreadgroup(
+        reply: Any = self.redis.xreadgroup(
             keys.GROUP, self.consumer, {keys.STREAM: start}, count=count, block=block_ms
         )
         if not reply:
@@ -156,10 +166,14 @@ class Batcher:
         if now - self._last_reclaim < self.limits.reclaim_idle_ms / 1000 / 2:
             return []
         self._last_reclaim = now
-        reply = self.redis.xautoclaim(
-            keys.STREAM, keys.GROUP, self.consumer,
-            min_idle_time=self.limits.reclaim_idle_ms, start_id="0-0", count=count,
-        )  # fmt: skip
+        reply: Any = self.redis.xautoclaim(
+            keys.STREAM,
+            keys.GROUP,
+            self.consumer,
+            min_idle_time=self.limits.reclaim_idle_ms,
+            start_id="0-0",
+            count=count,
+        )
         return [(entry_id, fields) for entry_id, fields in reply[1] if fields]
 
     def _maybe_pause(self, point: str) -> None:

@@ -17,8 +17,11 @@ import fare
 from farechain import signing
 from farechain.settings import Settings
 
-app = typer.Typer(help="farechain: transit fares and e-invoices on a verifiable ledger.",
-                  no_args_is_help=True, add_completion=False)  # fmt: skip
+app = typer.Typer(
+    help="farechain: transit fares and e-invoices on a verifiable ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 def _settings() -> Settings:
@@ -68,8 +71,10 @@ def batcher() -> None:
     engine = make_engine(settings.database_url_or_default)
     create_schema(engine)
     signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
-    sealer = Sealer(book=fare.load_tariffs(),
-                    writer=LedgerWriter(origin=settings.ledger.origin, signers=signers))  # fmt: skip
+    sealer = Sealer(
+        book=fare.load_tariffs(),
+        writer=LedgerWriter(origin=settings.ledger.origin, signers=signers),
+    )
     limits = BatcherLimits(
         block_max_events=settings.batcher.block_max_events,
         block_max_wait_ms=settings.batcher.block_max_wait_ms,
@@ -77,8 +82,12 @@ def batcher() -> None:
         pause_at=settings.batcher.pause_at,
         pause_file=settings.var_dir / "paused",
     )
-    worker = Batcher(client=redis.Redis.from_url(_redis_url(settings)), engine=engine,
-                     sealer=sealer, limits=limits)  # fmt: skip
+    worker = Batcher(
+        client=redis.Redis.from_url(_redis_url(settings)),
+        engine=engine,
+        sealer=sealer,
+        limits=limits,
+    )
     worker.run(_stop_on_signals())
 
 
@@ -90,8 +99,10 @@ def sweeper() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s sweeper %(message)s")
     settings = _settings()
     stop = _stop_on_signals()
-    sweeper = Sweeper(redis.Redis.from_url(_redis_url(settings)),
-                      journey_timeout_min=settings.gates.journey_timeout_min)  # fmt: skip
+    sweeper = Sweeper(
+        redis.Redis.from_url(_redis_url(settings)),
+        journey_timeout_min=settings.gates.journey_timeout_min,
+    )
     while not stop.wait(settings.gates.sweep_interval_s):
         try:
             closed = sweeper.sweep_once()
@@ -110,15 +121,19 @@ def verify() -> None:
 
     settings = _settings()
     engine = make_engine(settings.database_url_or_default)
-    verifier_keys = [s.verifier.vkey for s in
-                     signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)]  # fmt: skip
+    verifier_keys = [
+        s.verifier.vkey
+        for s in signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+    ]
     with Session(engine) as session:
         report = audit(session, verifier_keys=verifier_keys, origin=settings.ledger.origin)
     if report.problem is not None:
         typer.echo(f"verify FAILED: {report.problem}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"verify OK: {report.records} records, {report.blocks} blocks, "
-               f"tree size {report.tree_size}, root {report.root_hex}")  # fmt: skip
+    typer.echo(
+        f"verify OK: {report.records} records, {report.blocks} blocks, "
+        f"tree size {report.tree_size}, root {report.root_hex}"
+    )
 
 
 @app.command()

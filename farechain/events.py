@@ -55,14 +55,22 @@ class TripEndEvent:
         if self.mode == "bus":
             at = _time(end["at"])
             return fare.TripEnd(
-                mode="bus", category=category, operator=self.operator,
-                started_at=at, ended_at=at, route=end["route"],
-            )  # fmt: skip
+                mode="bus",
+                category=category,
+                operator=self.operator,
+                started_at=at,
+                ended_at=at,
+                route=end["route"],
+            )
         return fare.TripEnd(
-            mode="taxi", category=category, operator=self.operator,
-            started_at=_time(end["started_at"]), ended_at=_time(end["at"]),
-            distance_m=int(end["distance_m"]), waiting_s=int(end["waiting_s"]),
-        )  # fmt: skip
+            mode="taxi",
+            category=category,
+            operator=self.operator,
+            started_at=_time(end["started_at"]),
+            ended_at=_time(end["at"]),
+            distance_m=int(end["distance_m"]),
+            waiting_s=int(end["waiting_s"]),
+        )
 
 
 def parse_event(raw: bytes | str) -> TripEndEvent:

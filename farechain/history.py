@@ -12,8 +12,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 import fare
 from farechain.models import Trip
@@ -32,9 +32,9 @@ class RiderHistories:
         for rider in missing:
             self._trips[rider] = []
         rows = session.execute(
-            select(Trip.rider_id, Trip.history_json)
-            .where(Trip.rider_id.in_(missing), Trip.ended_at >= now - WINDOW)  # type: ignore[attr-defined,operator]
-            .order_by(Trip.record_index)
+            select(col(Trip.rider_id), col(Trip.history_json))
+            .where(col(Trip.rider_id).in_(missing), col(Trip.ended_at) >= now - WINDOW)
+            .order_by(col(Trip.record_index))
         )
         for rider, text in rows:
             self._trips[rider].append(fare.PricedTrip.from_record(json.loads(text)))

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from farechain.deps import RiderDep, SessionDep
 from farechain.models import Trip
@@ -76,31 +76,35 @@ def read_me(rider: RiderDep) -> RiderPublic:
 
 @router.get("/trips", response_model=list[TripPublic])
 def list_trips(
-    rider: RiderDep, session: SessionDep,
+    rider: RiderDep,
+    session: SessionDep,
     before: int | None = Query(default=None, description="record_index cursor"),
     limit: int = Query(default=50, ge=1, le=500),
-) -> list[TripPublic]:  # fmt: skip
+) -> list[TripPublic]:
     query = select(Trip).where(Trip.rider_id == rider.id)
     if before is not None:
-        query = query.where(Trip.record_index < before)  # type: ignore[arg-type]
-    trips = session.scalars(query.order_by(Trip.record_index.desc()).limit(limit))  # type: ignore[attr-defined]
+        query = query.where(col(Trip.record_index) < before)
+    trips = session.scalars(query.order_by(col(Trip.record_index).desc()).limit(limit))
     return [
-        TripPublic(**t.model_dump(exclude={"quote_json", "history_json", "rider_id"}),
-                   quote=json.loads(t.quote_json))
+        TripPublic(
+            **t.model_dump(exclude={"quote_json", "history_json", "rider_id"}),
+            quote=json.loads(t.quote_json),
+        )
         for t in trips
-    ]  # fmt: skip
+    ]
 
 
 @router.get("/invoices", response_model=list[InvoicePublic])
 def list_invoices(
-    rider: RiderDep, session: SessionDep,
+    rider: RiderDep,
+    session: SessionDep,
     before: int | None = Query(default=None, description="record_index cursor"),
     limit: int = Query(default=50, ge=1, le=500),
-) -> list[InvoicePublic]:  # fmt: skip
+) -> list[InvoicePublic]:
     query = select(Invoice).where(Invoice.rider_id == rider.id)
     if before is not None:
-        query = query.where(Invoice.record_index < before)  # type: ignore[arg-type]
-    rows = session.scalars(query.order_by(Invoice.record_index.desc()).limit(limit))  # type: ignore[attr-defined]
+        query = query.where(col(Invoice.record_index) < before)
+    rows = session.scalars(query.order_by(col(Invoice.record_index).desc()).limit(limit))
     return [InvoicePublic.model_validate(i, from_attributes=True) for i in rows]
 
 

@@ -7,6 +7,7 @@ survives a restart of Redis or of the whole system.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import time
@@ -36,14 +37,21 @@ class EmbeddedRedis:
         self.port = _free_port()
         args = [
             str(redis_binary()),
-            "--bind", "127.0.0.1",
-            "--port", str(self.port),
-            "--dir", str(self.data_dir),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--save", "",
-            "--logfile", str(self.data_dir / "redis.log"),
-        ]  # fmt: skip
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--logfile",
+            str(self.data_dir / "redis.log"),
+        ]
         # A session of its own: Ctrl-C reaches the supervisor, which stops Redis last.
         self._process = subprocess.Popen(args, start_new_session=True)
         client = redis.Redis.from_url(self.url)
@@ -67,10 +75,9 @@ class EmbeddedRedis:
     def stop(self) -> None:
         if self._process is None or self._process.poll() is not None:
             return
-        try:
+        # SHUTDOWN closes the connection as it goes: that error is the success.
+        with contextlib.suppress(redis.ConnectionError):
             redis.Redis.from_url(self.url).shutdown()
-        except redis.ConnectionError:
-            pass  # shutdown closes the connection as it goes: that is success
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:

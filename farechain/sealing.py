@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
+from sqlmodel import SQLModel, col, select
 
 import fare
 from farechain.events import TripEndEvent
@@ -76,8 +77,8 @@ class Sealer:
         riders = {
             rid: (category, balance)
             for rid, category, balance in session.execute(
-                select(Rider.id, Rider.category, Rider.balance_fen).where(
-                    Rider.id.in_({e.rider for e in fresh})  # type: ignore[attr-defined]
+                select(col(Rider.id), col(Rider.category), col(Rider.balance_fen)).where(
+                    col(Rider.id).in_({e.rider for e in fresh})
                 )
             )
         }
@@ -102,15 +103,20 @@ class Sealer:
         unique = list({e.event_id: e for e in reversed(events)}.values())[::-1]
         seen = set(
             session.scalars(
-                select(Trip.event_id).where(Trip.event_id.in_([e.event_id for e in unique]))  # type: ignore[attr-defined]
+                select(col(Trip.event_id)).where(
+                    col(Trip.event_id).in_([e.event_id for e in unique])
+                )
             )
         )
         return [e for e in unique if e.event_id not in seen]
 
     def _price(
-        self, session: Session, events: list[TripEndEvent],
-        riders: dict[str, tuple[str, int]], result: SealResult,
-    ) -> list[_Priced]:  # fmt: skip
+        self,
+        session: Session,
+        events: list[TripEndEvent],
+        riders: dict[str, tuple[str, int]],
+        result: SealResult,
+    ) -> list[_Priced]:
         priced = []
         for event in events:
             if event.rider not in riders:
@@ -128,9 +134,12 @@ class Sealer:
         return priced
 
     def _records(
-        self, session: Session, priced: list[_Priced],
-        riders: dict[str, tuple[str, int]], now: datetime,
-    ) -> tuple[list[tuple[str, bytes]], list[tuple[str, dict[str, object]]]]:  # fmt: skip
+        self,
+        session: Session,
+        priced: list[_Priced],
+        riders: dict[str, tuple[str, int]],
+        now: datetime,
+    ) -> tuple[list[tuple[str, bytes]], list[tuple[str, dict[str, object]]]]:
         buyers = default_buyers(session, list({p.event.rider for p in priced}))
         by_seller: dict[str, int] = defaultdict(int)
         for p in priced:
@@ -146,22 +155,40 @@ class Sealer:
         for p in priced:
             e, amount = p.event, p.quote.amount_fen
             trip_body = records.encode_record(
-                {"type": "trip", "v": 1, "event_id": e.event_id, "rider": e.rider,
-                 "mode": e.mode, "operator": e.operator, "start": e.start, "end": e.end,
-                 "quote": p.quote.to_record()}
-            )  # fmt: skip
+                {
+                    "type": "trip",
+                    "v": 1,
+                    "event_id": e.event_id,
+                    "rider": e.rider,
+                    "mode": e.mode,
+                    "operator": e.operator,
+                    "start": e.start,
+                    "end": e.end,
+                    "quote": p.quote.to_record(),
+                }
+            )
             balances[e.rider] -= amount
-            charge = {"type": "charge", "v": 1, "trip_event_id": e.event_id, "rider": e.rider,
-                      "amount_fen": amount, "balance_after_fen": balances[e.rider],
-                      "at": issued_at}  # fmt: skip
+            charge = {
+                "type": "charge",
+                "v": 1,
+                "trip_event_id": e.event_id,
+                "rider": e.rider,
+                "amount_fen": amount,
+                "balance_after_fen": balances[e.rider],
+                "at": issued_at,
+            }
             number = number_for(p.seller, now, next_seq[p.seller.id])
             next_seq[p.seller.id] += 1
             invoice = invoice_fields(
-                number=number, seller=p.seller,
+                number=number,
+                seller=p.seller,
                 buyer=buyers.get(e.rider, Buyer("individual", INDIVIDUAL_BUYER)),
-                rider_id=e.rider, trip_event_id=e.event_id, total_fen=amount,
-                issued_at=now, trip_leaf_hash=merkle.leaf_hash(trip_body),
-            )  # fmt: skip
+                rider_id=e.rider,
+                trip_event_id=e.event_id,
+                total_fen=amount,
+                issued_at=now,
+                trip_leaf_hash=merkle.leaf_hash(trip_body),
+            )
             bodies += [
                 ("trip", trip_body),
                 ("charge", records.encode_record(charge)),
@@ -180,11 +207,15 @@ class Sealer:
                 trips.append({**data, "record_index": index, "block_height": block.height})
             elif kind == "charge":
                 charges.append(
-                    {"record_index": index, "trip_event_id": data["trip_event_id"],
-                     "rider_id": data["rider"], "amount_fen": data["amount_fen"],
-                     "balance_after_fen": data["balance_after_fen"],
-                     "charged_at": datetime.fromisoformat(str(data["at"]))}
-                )  # fmt: skip
+                    {
+                        "record_index": index,
+                        "trip_event_id": data["trip_event_id"],
+                        "rider_id": data["rider"],
+                        "amount_fen": data["amount_fen"],
+                        "balance_after_fen": data["balance_after_fen"],
+                        "charged_at": datetime.fromisoformat(str(data["at"])),
+                    }
+                )
             else:
                 invoices.append(invoice_row(data, index))
         session.execute(insert(Trip), trips)
@@ -193,10 +224,11 @@ class Sealer:
         debits: dict[str, int] = defaultdict(int)
         for charge in charges:
             debits[str(charge["rider_id"])] += int(str(charge["amount_fen"]))
+        riders = SQLModel.metadata.tables[Rider.__tablename__]
         session.execute(
-            update(Rider.__table__)  # type: ignore[arg-type]
-            .where(Rider.__table__.c.id == bindparam("rid"))  # type: ignore[attr-defined]
-            .values(balance_fen=Rider.__table__.c.balance_fen - bindparam("debit")),  # type: ignore[attr-defined]
+            update(riders)
+            .where(riders.c.id == bindparam("rid"))
+            .values(balance_fen=riders.c.balance_fen - bindparam("debit")),
             [{"rid": rider, "debit": fen} for rider, fen in debits.items()],
         )
 
@@ -207,10 +239,12 @@ class Sealer:
             if row is None:
                 raise LookupError(f"no operator {operator_id!r}")
             seller = SellerInfo(
-                id=row.id, name=row.name, tax_id=row.tax_id,
-                regime=TaxRegime(row.regime, row.rate_bp, row.exemption_reason),
+                id=row.id,
+                name=row.name,
+                tax_id=row.tax_id,
+                regime=TaxRegime(row.regime, row.rate_bp, row.exemption_reason),  # type: ignore[arg-type]
                 numbering_code=row.numbering_code,
-            )  # fmt: skip
+            )
             self._sellers[operator_id] = seller
         return seller
 
@@ -218,13 +252,21 @@ class Sealer:
 def _trip_row(p: _Priced) -> dict[str, object]:
     t, q = p.trip, p.quote
     return {
-        "event_id": p.event.event_id, "rider_id": p.event.rider, "mode": t.mode,
-        "operator_id": p.event.operator, "entry_station": t.entry_station,
-        "exit_station": t.exit_station, "route_id": t.route, "started_at": t.started_at,
-        "ended_at": t.ended_at, "distance_m": q.distance_m, "fare_fen": q.amount_fen,
-        "incomplete": q.incomplete, "quote_json": json.dumps(q.to_record(), sort_keys=True),
+        "event_id": p.event.event_id,
+        "rider_id": p.event.rider,
+        "mode": t.mode,
+        "operator_id": p.event.operator,
+        "entry_station": t.entry_station,
+        "exit_station": t.exit_station,
+        "route_id": t.route,
+        "started_at": t.started_at,
+        "ended_at": t.ended_at,
+        "distance_m": q.distance_m,
+        "fare_fen": q.amount_fen,
+        "incomplete": q.incomplete,
+        "quote_json": json.dumps(q.to_record(), sort_keys=True),
         "history_json": json.dumps(fare.PricedTrip.from_quote(t, q).to_record(), sort_keys=True),
-    }  # fmt: skip
+    }
 
 
 def _local_year(now: datetime) -> int:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import redis
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 import fare
 from farechain.deps import rider_token
@@ -29,14 +30,37 @@ from invoicing.uscc import uscc_check_char
 # organisation identifier) and completed with a valid GB 32100 check character.
 _OPERATORS = [
     ("szmc", "深圳市地铁集团有限公司", "91440300MA5FC0001", "general", 900, None, "0301", "metro"),
-    ("mtr-sz", "港铁轨道交通(深圳)有限公司", "91440300MA5FC0002", "general", 900, None, "0302",
-     "metro"),
-    ("szbus", "深圳巴士集团股份有限公司", "91440300MA5FC0003", "simplified", 300, None, "0303",
-     "bus"),
-    ("pengcheng-taxi", "深圳市鹏程出租汽车有限公司", "91440300MA5FC0004", "exempt", 0,
-     "passenger transport services exempt by the 2023 small-taxpayer relief notice", "0304",
-     "taxi"),
-]  # fmt: skip
+    (
+        "mtr-sz",
+        "港铁轨道交通(深圳)有限公司",
+        "91440300MA5FC0002",
+        "general",
+        900,
+        None,
+        "0302",
+        "metro",
+    ),
+    (
+        "szbus",
+        "深圳巴士集团股份有限公司",
+        "91440300MA5FC0003",
+        "simplified",
+        300,
+        None,
+        "0303",
+        "bus",
+    ),
+    (
+        "pengcheng-taxi",
+        "深圳市鹏程出租汽车有限公司",
+        "91440300MA5FC0004",
+        "exempt",
+        0,
+        "passenger transport services exempt by the 2023 small-taxpayer relief notice",
+        "0304",
+        "taxi",
+    ),
+]
 _CATEGORIES = ("adult", "adult", "adult", "student", "senior", "child")
 
 
@@ -46,9 +70,13 @@ class DemoWorld:
 
 
 def seed(
-    session: Session, client: redis.Redis, book: fare.TariffBook, *, riders: int,
+    session: Session,
+    client: redis.Redis,
+    book: fare.TariffBook,
+    *,
+    riders: int,
     credentials_path: Path,
-) -> DemoWorld:  # fmt: skip
+) -> DemoWorld:
     if session.get(Operator, "szmc") is None:
         credentials = _create(session, book, riders)
         session.commit()
@@ -68,45 +96,93 @@ def publish_registry(session: Session, client: redis.Redis) -> None:
         for d in session.scalars(select(Device))
     ]
     publish_devices(client, devices)
-    publish_riders(client, {rid: not blocked for rid, blocked in session.execute(
-        select(Rider.id, Rider.blocked))})  # fmt: skip
+    publish_riders(
+        client,
+        {
+            rid: not blocked
+            for rid, blocked in session.execute(select(col(Rider.id), col(Rider.blocked)))
+        },
+    )
 
 
 def _create(session: Session, book: fare.TariffBook, riders: int) -> dict[str, Any]:
     for op_id, name, code17, regime, rate, reason, numbering, mode in _OPERATORS:
-        session.add(Operator(
-            id=op_id, name=name, tax_id=code17 + uscc_check_char(code17), regime=regime,
-            rate_bp=rate, exemption_reason=reason, numbering_code=numbering, mode=mode,
-        ))  # fmt: skip
+        session.add(
+            Operator(
+                id=op_id,
+                name=name,
+                tax_id=code17 + uscc_check_char(code17),
+                regime=regime,
+                rate_bp=rate,
+                exemption_reason=reason,
+                numbering_code=numbering,
+                mode=mode,
+            )
+        )
     session.flush()
     network = book.network_at(datetime.now(UTC))
     devices: list[dict[str, Any]] = []
     for station in sorted(network.stations.values(), key=lambda s: s.id):
         for operator in sorted(station.operators):
-            devices.append({"id": f"gate-{operator}-{station.id}", "operator": operator,
-                            "kind": "gate", "station": station.id, "route": None})  # fmt: skip
+            devices.append(
+                {
+                    "id": f"gate-{operator}-{station.id}",
+                    "operator": operator,
+                    "kind": "gate",
+                    "station": station.id,
+                    "route": None,
+                }
+            )
     for route in sorted(network.routes.values(), key=lambda r: r.id):
-        devices.append({"id": f"bus-{route.id}", "operator": route.operator, "kind": "validator",
-                        "station": None, "route": route.id})  # fmt: skip
+        devices.append(
+            {
+                "id": f"bus-{route.id}",
+                "operator": route.operator,
+                "kind": "validator",
+                "station": None,
+                "route": route.id,
+            }
+        )
     for n in range(1, 4):
-        devices.append({"id": f"taxi-{n}", "operator": "pengcheng-taxi", "kind": "meter",
-                        "station": None, "route": None})  # fmt: skip
+        devices.append(
+            {
+                "id": f"taxi-{n}",
+                "operator": "pengcheng-taxi",
+                "kind": "meter",
+                "station": None,
+                "route": None,
+            }
+        )
     for device in devices:
         device["token"] = secrets.token_urlsafe(24)
-    session.execute(insert(Device), [
-        {"id": d["id"], "operator_id": d["operator"], "kind": d["kind"],
-         "station_id": d["station"], "route_id": d["route"],
-         "token_sha256": hashlib.sha256(d["token"].encode()).digest()}
-        for d in devices
-    ])  # fmt: skip
+    session.execute(
+        insert(Device),
+        [
+            {
+                "id": d["id"],
+                "operator_id": d["operator"],
+                "kind": d["kind"],
+                "station_id": d["station"],
+                "route_id": d["route"],
+                "token_sha256": hashlib.sha256(d["token"].encode()).digest(),
+            }
+            for d in devices
+        ],
+    )
     rider_rows, rider_creds = [], []
     for n in range(1, riders + 1):
         rider_id = f"r{n:07d}"
         token = rider_token(rider_id, secrets.token_urlsafe(18))
         category = _CATEGORIES[n % len(_CATEGORIES)]
-        rider_rows.append({"id": rider_id, "category": category, "balance_fen": 10_000,
-                           "blocked": False,
-                           "token_sha256": hashlib.sha256(token.encode()).digest()})  # fmt: skip
+        rider_rows.append(
+            {
+                "id": rider_id,
+                "category": category,
+                "balance_fen": 10_000,
+                "blocked": False,
+                "token_sha256": hashlib.sha256(token.encode()).digest(),
+            }
+        )
         rider_creds.append({"id": rider_id, "category": category, "token": token})
     for start in range(0, len(rider_rows), 5_000):
         session.execute(insert(Rider), rider_rows[start : start + 5_000])

@@ -47,17 +47,35 @@ def run_system(settings: Settings, *, riders: int) -> int:
             seed(session, client, fare.load_tariffs(), riders=riders, credentials_path=credentials)
         client.close()
         engine.dispose()
-        env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url,
-               "FARECHAIN_VAR_DIR": str(var)}  # fmt: skip
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": database_url,
+            "FARECHAIN_VAR_DIR": str(var),
+        }
         server = settings.server
         commands = {
-            "api": [sys.executable, "-m", "uvicorn", "farechain.app:create_app", "--factory",
-                    "--host", server.host, "--port", str(server.port),
-                    "--workers", str(server.workers), "--no-access-log",
-                    "--loop", "uvloop", "--http", "httptools"],
+            "api": [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "farechain.app:create_app",
+                "--factory",
+                "--host",
+                server.host,
+                "--port",
+                str(server.port),
+                "--workers",
+                str(server.workers),
+                "--no-access-log",
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+            ],
             "sweeper": [sys.executable, "-m", "farechain.cli", "sweeper"],
             "batcher": [sys.executable, "-m", "farechain.cli", "batcher"],
-        }  # fmt: skip
+        }
         for name, command in commands.items():
             children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
         print(
@@ -109,4 +127,3 @@ def wait_for_http(url: str, timeout_s: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-

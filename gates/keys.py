@@ -16,4 +16,5 @@ def journey(rider_id: str) -> str:
 def idempotency(event_id: str) -> str:
     return f"fc:idem:{event_id}"
 
+
 DEAD_LETTERS = "fc:dead"  # trip-ends that could not be priced, with the reason

@@ -58,7 +58,9 @@ class TapDesk:
         self._script = client.register_script(files("gates").joinpath("taps.lua").read_text())
         self._devices: dict[str, tuple[float, DeviceInfo]] = {}
 
-    async def record_tap(self, device_id: str, token: str, tap: TapCreate) -> tuple[TapAccepted, bool]:
+    async def record_tap(
+        self, device_id: str, token: str, tap: TapCreate
+    ) -> tuple[TapAccepted, bool]:
         device = await self._authenticate(device_id, token)
         if tap.kind not in _KINDS_BY_DEVICE[device.kind]:
             raise TapRejected(f"a {device.kind} cannot record a {tap.kind!r} tap")
@@ -71,9 +73,9 @@ class TapDesk:
             "operator": device.operator,
             "at": at.isoformat(),
         }
+        mode, kind = "metro", str(tap.kind)
         if device.kind == "gate":
             body["station"] = station
-            mode, kind = "metro", tap.kind
         else:
             body["route"] = device.route
             mode, kind = "bus", "end"
@@ -105,7 +107,13 @@ class TapDesk:
         return await self._submit(trip.event_id, trip.rider, "end", "taxi", body, fingerprint)
 
     async def _submit(
-        self, event_id: str, rider: str, kind: str, mode: str, body: dict[str, Any], fingerprint: str
+        self,
+        event_id: str,
+        rider: str,
+        kind: str,
+        mode: str,
+        body: dict[str, Any],
+        fingerprint: str,
     ) -> tuple[TapAccepted, bool]:
         now_ms = int(time.time() * 1000)
         body["received_ms"] = now_ms
@@ -139,13 +147,13 @@ class TapDesk:
                 raise EventIdConflict(
                     f"event_id {event_id!r} was already used for a different request"
                 )
-            return TapAccepted(event_id=event_id, status=status), True  # type: ignore[arg-type]
-        return TapAccepted(event_id=event_id, status=value), False  # type: ignore[arg-type]
+            return TapAccepted(event_id=event_id, status=status), True
+        return TapAccepted(event_id=event_id, status=value), False
 
     async def _authenticate(self, device_id: str, token: str) -> DeviceInfo:
         cached = self._devices.get(device_id)
         if cached is None or cached[0] < time.monotonic():
-            raw = await self._redis.hget(keys.DEVICES, device_id)  # type: ignore[misc]
+            raw = await self._redis.hget(keys.DEVICES, device_id)
             if raw is None:
                 raise UnknownDevice(f"no device {device_id!r}")
             cached = (time.monotonic() + _DEVICE_CACHE_S, DeviceInfo.from_json(raw))

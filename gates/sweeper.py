@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from importlib.resources import files
+from typing import Any
 
 import redis
 
@@ -23,7 +24,8 @@ class Sweeper:
         cutoff = (now_ms if now_ms is not None else int(time.time() * 1000)) - self._timeout_ms
         closed = 0
         while True:
-            riders = self._redis.zrangebyscore(keys.OPEN_JOURNEYS, "-inf", cutoff, 0, _BATCH)
+            found: Any = self._redis.zrangebyscore(keys.OPEN_JOURNEYS, "-inf", cutoff, 0, _BATCH)
+            riders: list[bytes] = found
             for raw in riders:
                 rider = raw.decode()
                 closed += int(

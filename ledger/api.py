@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from farechain.deps import SessionDep
 from ledger import store
@@ -30,11 +30,15 @@ class BlockPublic(BaseModel):
 
 def _public(block: Block) -> BlockPublic:
     return BlockPublic(
-        height=block.height, first_index=block.first_index, tree_size=block.tree_size,
-        root_hex=block.root.hex(), prev_hash_hex=block.prev_hash.hex(),
-        block_hash_hex=block.block_hash.hex(), created_at=block.created_at,
+        height=block.height,
+        first_index=block.first_index,
+        tree_size=block.tree_size,
+        root_hex=block.root.hex(),
+        prev_hash_hex=block.prev_hash.hex(),
+        block_hash_hex=block.block_hash.hex(),
+        created_at=block.created_at,
         checkpoint=block.checkpoint,
-    )  # fmt: skip
+    )
 
 
 @router.get("/blocks", response_model=list[BlockPublic])
@@ -45,8 +49,8 @@ def list_blocks(
 ) -> list[BlockPublic]:
     query = select(Block)
     if before is not None:
-        query = query.where(Block.height < before)  # type: ignore[arg-type]
-    blocks = session.scalars(query.order_by(Block.height.desc()).limit(limit))  # type: ignore[union-attr]
+        query = query.where(col(Block.height) < before)
+    blocks = session.scalars(query.order_by(col(Block.height).desc()).limit(limit))
     return [_public(b) for b in blocks]
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from ledger import merkle, records, tree
 from ledger.checkpoint import verify_checkpoint
@@ -37,17 +38,22 @@ def audit_ledger(session: Session, *, verifier_keys: Sequence[str], origin: str)
     report = LedgerAudit()
     frontier: list[bytes] = []
     size, prev_hash, node_count = 0, GENESIS_HASH, 0
-    for block in session.scalars(select(Block).order_by(Block.height)).yield_per(64):
+    for block in session.scalars(select(Block).order_by(col(Block.height))).yield_per(64):
         where = f"block {block.height}"
         if block.height != report.blocks:
             return _fail(report, f"{where}: expected height {report.blocks}")
         if block.first_index != size or block.tree_size <= size:
-            return _fail(report, f"{where}: covers records [{block.first_index}, "
-                                 f"{block.tree_size}), expected to start at {size}")  # fmt: skip
+            return _fail(
+                report,
+                f"{where}: covers records [{block.first_index}, "
+                f"{block.tree_size}), expected to start at {size}",
+            )
         rows = session.execute(
-            select(LedgerRecord.idx, LedgerRecord.body, LedgerRecord.leaf_hash)
-            .where(LedgerRecord.idx >= block.first_index, LedgerRecord.idx < block.tree_size)  # type: ignore[arg-type]
-            .order_by(LedgerRecord.idx)  # type: ignore[arg-type]
+            select(col(LedgerRecord.idx), col(LedgerRecord.body), col(LedgerRecord.leaf_hash))
+            .where(
+                col(LedgerRecord.idx) >= block.first_index, col(LedgerRecord.idx) < block.tree_size
+            )
+            .order_by(col(LedgerRecord.idx))
         ).all()
         leaves = []
         for expected_idx, (idx, body, stored_leaf) in enumerate(rows, start=block.first_index):
@@ -59,8 +65,11 @@ def audit_ledger(session: Session, *, verifier_keys: Sequence[str], origin: str)
                 return _fail(report, f"record {idx}: not a canonical record: {error}")
             leaf = merkle.leaf_hash(body)
             if leaf != stored_leaf:
-                return _fail(report, f"record {idx}: its bytes hash to {leaf.hex()}, "
-                                     f"the stored leaf hash is {stored_leaf.hex()}")  # fmt: skip
+                return _fail(
+                    report,
+                    f"record {idx}: its bytes hash to {leaf.hex()}, "
+                    f"the stored leaf hash is {stored_leaf.hex()}",
+                )
             leaves.append(leaf)
         if len(leaves) != block.tree_size - block.first_index:
             return _fail(report, f"record {block.first_index + len(leaves)} is missing ({where})")
@@ -68,23 +77,36 @@ def audit_ledger(session: Session, *, verifier_keys: Sequence[str], origin: str)
         stored = fetch_nodes(session, [addr for addr, _ in result.nodes], require_all=False)
         for addr, value in result.nodes:
             if stored.get(addr) != value:
-                return _fail(report, f"merkle node (level {addr.level}, index {addr.index}) "
-                                     f"does not match the records ({where})")  # fmt: skip
+                return _fail(
+                    report,
+                    f"merkle node (level {addr.level}, index {addr.index}) "
+                    f"does not match the records ({where})",
+                )
         node_count += len(result.nodes)
         if result.root != block.root:
-            return _fail(report, f"{where}: root {block.root.hex()} is not the root of its "
-                                 f"records, {result.root.hex()}")  # fmt: skip
+            return _fail(
+                report,
+                f"{where}: root {block.root.hex()} is not the root of its "
+                f"records, {result.root.hex()}",
+            )
         problem = _check_checkpoint(block, verifiers, origin, result.root)
         if problem:
             return _fail(report, f"{where}: {problem}")
         if block.prev_hash != prev_hash:
-            return _fail(report, f"{where}: previous-block hash {block.prev_hash.hex()} "
-                                 f"does not link to block {block.height - 1}")  # fmt: skip
+            return _fail(
+                report,
+                f"{where}: previous-block hash {block.prev_hash.hex()} "
+                f"does not link to block {block.height - 1}",
+            )
         expected_hash = block_hash(
-            height=block.height, first_index=block.first_index, tree_size=block.tree_size,
-            root=block.root, prev_hash=block.prev_hash, created_at=block.created_at,
+            height=block.height,
+            first_index=block.first_index,
+            tree_size=block.tree_size,
+            root=block.root,
+            prev_hash=block.prev_hash,
+            created_at=block.created_at,
             checkpoint_text=block.checkpoint,
-        )  # fmt: skip
+        )
         if block.block_hash != expected_hash:
             return _fail(report, f"{where}: header hash does not match its fields")
         frontier, size, prev_hash = list(result.frontier), result.size, block.block_hash
@@ -92,7 +114,7 @@ def audit_ledger(session: Session, *, verifier_keys: Sequence[str], origin: str)
         report.records = size
         report.root_hex = result.root.hex()
     report.tree_size = size
-    extra_records = session.scalar(select(func.count()).where(LedgerRecord.idx >= size))  # type: ignore[arg-type]
+    extra_records = session.scalar(select(func.count()).where(col(LedgerRecord.idx) >= size))
     if extra_records:
         return _fail(report, f"{extra_records} records after the last block (index {size} on)")
     stored_nodes = session.scalar(select(func.count()).select_from(MerkleNode))
@@ -112,8 +134,10 @@ def _check_checkpoint(
     except (ValueError, LedgerError) as error:
         return f"checkpoint does not verify: {error}"
     if (signed.origin, signed.size, signed.root) != (origin, block.tree_size, root):
-        return (f"checkpoint says ({signed.origin}, {signed.size}, {signed.root.hex()}), "
-                f"expected ({origin}, {block.tree_size}, {root.hex()})")  # fmt: skip
+        return (
+            f"checkpoint says ({signed.origin}, {signed.size}, {signed.root.hex()}), "
+            f"expected ({origin}, {block.tree_size}, {root.hex()})"
+        )
     return None
 
 

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, tuple_, update
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from ledger import merkle, records, tree
 from ledger.checkpoint import Checkpoint, sign_checkpoint
@@ -42,9 +43,15 @@ class SealedBlock:
 
 
 def block_hash(
-    *, height: int, first_index: int, tree_size: int, root: bytes, prev_hash: bytes,
-    created_at: datetime, checkpoint_text: str,
-) -> bytes:  # fmt: skip
+    *,
+    height: int,
+    first_index: int,
+    tree_size: int,
+    root: bytes,
+    prev_hash: bytes,
+    created_at: datetime,
+    checkpoint_text: str,
+) -> bytes:
     """The block header's hash: it links each block to the one before."""
     header = records.encode_record(
         {
@@ -73,7 +80,7 @@ class LedgerWriter:
 
     def lock_head(self, session: Session) -> LedgerHead:
         """Take the writer's lock for this transaction and return the head."""
-        session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(id=1))
+        session.execute(update(LedgerHead).where(col(LedgerHead.id) == 1).values(id=1))
         head = session.get(LedgerHead, 1, populate_existing=True)
         if head is None:
             head = LedgerHead(id=1, tree_size=0, height=-1, block_hash=GENESIS_HASH)
@@ -82,9 +89,12 @@ class LedgerWriter:
         return head
 
     def append_block(
-        self, session: Session, head: LedgerHead, bodies: Sequence[tuple[str, bytes]],
+        self,
+        session: Session,
+        head: LedgerHead,
+        bodies: Sequence[tuple[str, bytes]],
         now: datetime,
-    ) -> SealedBlock:  # fmt: skip
+    ) -> SealedBlock:
         """Append (type, canonical bytes) records as one signed block; no commit."""
         if not bodies:
             raise ValueError("a block needs at least one record")
@@ -98,28 +108,43 @@ class LedgerWriter:
         size = first + len(bodies)
         signed = sign_checkpoint(Checkpoint(self.origin, size, result.root), self.signers)
         this_hash = block_hash(
-            height=height, first_index=first, tree_size=size, root=result.root,
-            prev_hash=head.block_hash, created_at=now, checkpoint_text=signed,
-        )  # fmt: skip
+            height=height,
+            first_index=first,
+            tree_size=size,
+            root=result.root,
+            prev_hash=head.block_hash,
+            created_at=now,
+            checkpoint_text=signed,
+        )
         session.execute(
             insert(LedgerRecord),
             [
-                {"idx": first + i, "type": kind, "body": body, "leaf_hash": leaf,
-                 "block_height": height}
+                {
+                    "idx": first + i,
+                    "type": kind,
+                    "body": body,
+                    "leaf_hash": leaf,
+                    "block_height": height,
+                }
                 for i, ((kind, body), leaf) in enumerate(zip(bodies, leaves, strict=True))
             ],
-        )  # fmt: skip
+        )
         session.execute(
             insert(MerkleNode),
             [{"level": a.level, "idx": a.index, "hash": h} for a, h in result.nodes],
         )
         session.execute(
             insert(Block).values(
-                height=height, first_index=first, tree_size=size, root=result.root,
-                prev_hash=head.block_hash, block_hash=this_hash, created_at=now,
+                height=height,
+                first_index=first,
+                tree_size=size,
+                root=result.root,
+                prev_hash=head.block_hash,
+                block_hash=this_hash,
+                created_at=now,
                 checkpoint=signed,
             )
-        )  # fmt: skip
+        )
         head.tree_size, head.height, head.block_hash = size, height, this_hash
         session.flush()
         # The new frontier is only true once the transaction commits; a rollback shows
@@ -146,8 +171,10 @@ def fetch_nodes(
     if not wanted:
         return {}
     rows = session.execute(
-        select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
-            tuple_(MerkleNode.level, MerkleNode.idx).in_([(a.level, a.index) for a in wanted])
+        select(col(MerkleNode.level), col(MerkleNode.idx), col(MerkleNode.hash)).where(
+            tuple_(col(MerkleNode.level), col(MerkleNode.idx)).in_(
+                [(a.level, a.index) for a in wanted]
+            )
         )
     )
     found = {tree.NodeAddr(level, idx): h for level, idx, h in rows}
@@ -158,17 +185,17 @@ def fetch_nodes(
 
 
 def latest_block(session: Session) -> Block | None:
-    return session.scalars(select(Block).order_by(Block.height.desc()).limit(1)).first()
+    return session.scalars(select(Block).order_by(col(Block.height).desc()).limit(1)).first()
 
 
 def block_at_size(session: Session, tree_size: int) -> Block | None:
-    return session.scalars(select(Block).where(Block.tree_size == tree_size)).first()
+    return session.scalars(select(Block).where(col(Block.tree_size) == tree_size)).first()
 
 
 def cosignature_lines(session: Session, tree_size: int) -> list[str]:
     rows = session.scalars(
-        select(Cosignature.signature_line)
-        .where(Cosignature.tree_size == tree_size)
-        .order_by(Cosignature.witness)
+        select(col(Cosignature.signature_line))
+        .where(col(Cosignature.tree_size) == tree_size)
+        .order_by(col(Cosignature.witness))
     )
     return list(rows)

@@ -28,8 +28,13 @@ def make_world(
     """Seed the demo world and the log key; returns the demo credentials."""
     signing.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
     with Session(engine) as session:
-        world = seed(session, client, fare.load_tariffs(), riders=riders,
-                     credentials_path=settings.var_dir / "demo-credentials.json")  # fmt: skip
+        world = seed(
+            session,
+            client,
+            fare.load_tariffs(),
+            riders=riders,
+            credentials_path=settings.var_dir / "demo-credentials.json",
+        )
     return world.credentials
 
 
@@ -45,12 +50,21 @@ def rider_headers(credentials: dict[str, Any], rider_id: str) -> dict[str, str]:
 
 
 def tap(
-    rider: str, kind: str, *, at: datetime | None = None, event_id: str | None = None,
+    rider: str,
+    kind: str,
+    *,
+    at: datetime | None = None,
+    event_id: str | None = None,
     **extra: Any,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     moment = at or datetime.now(UTC)
-    return {"event_id": event_id or uuid.uuid4().hex, "rider": rider, "kind": kind,
-            "at": moment.isoformat(), **extra}  # fmt: skip
+    return {
+        "event_id": event_id or uuid.uuid4().hex,
+        "rider": rider,
+        "kind": kind,
+        "at": moment.isoformat(),
+        **extra,
+    }
 
 
 def minutes_ago(minutes: float) -> datetime:
@@ -60,4 +74,5 @@ def minutes_ago(minutes: float) -> datetime:
 def stream_events(client: redis.Redis) -> list[dict[str, Any]]:
     from gates import keys
 
-    return [json.loads(fields[b"e"]) for _, fields in client.xrange(keys.STREAM)]
+    entries: Any = client.xrange(keys.STREAM)
+    return [json.loads(fields[b"e"]) for _, fields in entries]

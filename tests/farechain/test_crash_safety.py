@@ -43,10 +43,13 @@ def system(
 
 
 def _kill_batcher_at(point: str, settings: Settings) -> None:
-    env = {**os.environ, "REDIS_URL": settings.redis_url or "",
-           "DATABASE_URL": settings.database_url or "",
-           "FARECHAIN_VAR_DIR": str(settings.var_dir),
-           "FARECHAIN_BATCHER__PAUSE_AT": point}  # fmt: skip
+    env = {
+        **os.environ,
+        "REDIS_URL": settings.redis_url or "",
+        "DATABASE_URL": settings.database_url or "",
+        "FARECHAIN_VAR_DIR": str(settings.var_dir),
+        "FARECHAIN_BATCHER__PAUSE_AT": point,
+    }
     paused = settings.var_dir / "paused"
     process = subprocess.Popen([sys.executable, "-m", "farechain.cli", "batcher"], env=env)
     try:
@@ -70,9 +73,10 @@ def _counts(engine: Engine) -> tuple[int, int, int]:
 
 
 def test_killed_before_commit_loses_nothing(
-    system: tuple[TestClient, dict[str, Any], Settings], engine: Engine,
+    system: tuple[TestClient, dict[str, Any], Settings],
+    engine: Engine,
     redis_client: redis.Redis,
-) -> None:  # fmt: skip
+) -> None:
     client, creds, settings = system
     post_trips(client, creds, 12)
     _kill_batcher_at("before-commit", settings)
@@ -85,9 +89,10 @@ def test_killed_before_commit_loses_nothing(
 
 
 def test_killed_after_commit_before_ack_duplicates_nothing(
-    system: tuple[TestClient, dict[str, Any], Settings], engine: Engine,
+    system: tuple[TestClient, dict[str, Any], Settings],
+    engine: Engine,
     redis_client: redis.Redis,
-) -> None:  # fmt: skip
+) -> None:
     client, creds, settings = system
     post_trips(client, creds, 12)
     _kill_batcher_at("before-ack", settings)

@@ -110,9 +110,14 @@ def test_bus_boarding_and_taxi_report_are_trip_ends_at_once(
     assert _post(client, creds, bus, tap("r0000003", "board")).json()["status"] == "recorded"
     meter, headers = device(creds, "taxi-1")
     now = datetime.now(UTC)
-    trip = {"event_id": "taxi-1-0001", "rider": "r0000003",
-            "started_at": (now - timedelta(minutes=25)).isoformat(), "ended_at": now.isoformat(),
-            "distance_m": 12_400, "waiting_s": 180}  # fmt: skip
+    trip = {
+        "event_id": "taxi-1-0001",
+        "rider": "r0000003",
+        "started_at": (now - timedelta(minutes=25)).isoformat(),
+        "ended_at": now.isoformat(),
+        "distance_m": 12_400,
+        "waiting_s": 180,
+    }
     answer = client.post(f"/v1/devices/{meter}/trips", json=trip, headers=headers)
     assert answer.status_code == 202, answer.text
     modes = [e["mode"] for e in stream_events(redis_client)]
@@ -136,19 +141,24 @@ def _assert_problem(answer: Any, status: int, words: str) -> None:
         (lambda b: {**b, "rider": "r'; DROP"}, 422, "rider"),
         (lambda b: {**b, "surprise": 1}, 422, "surprise"),
         (lambda b: {**b, "rider": "r9999999"}, 422, "no rider"),
-        (lambda b: {**b, "at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}, 422,
-         "future"),
-        (lambda b: {**b, "at": (datetime.now(UTC) - timedelta(days=30)).isoformat()}, 422,
-         "older"),
+        (
+            lambda b: {**b, "at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()},
+            422,
+            "future",
+        ),
+        (lambda b: {**b, "at": (datetime.now(UTC) - timedelta(days=30)).isoformat()}, 422, "older"),
         (lambda b: {**b, "kind": "board"}, 422, "cannot record"),
         (lambda b: {**b, "station": "atlantis"}, 422, "no station"),
         (lambda b: {**b, "station": "minle"}, 403, "operated by mtr-sz"),
     ],
-)  # fmt: skip
+)
 def test_bad_taps_get_a_problem_and_leave_no_trace(
-    world: tuple[TestClient, dict[str, Any]], redis_client: redis.Redis,
-    change: Any, status: int, words: str,
-) -> None:  # fmt: skip
+    world: tuple[TestClient, dict[str, Any]],
+    redis_client: redis.Redis,
+    change: Any,
+    status: int,
+    words: str,
+) -> None:
     client, creds = world
     answer = _post(client, creds, GATE_A, change(tap("r0000001", "entry")))
     _assert_problem(answer, status, words)
@@ -161,13 +171,18 @@ def test_device_errors(world: tuple[TestClient, dict[str, Any]]) -> None:
     body = tap("r0000001", "entry")
     _assert_problem(client.post(f"/v1/devices/{GATE_A}/taps", json=body), 401, "Bearer")
     wrong = {"Authorization": "Bearer not-the-token"}
-    _assert_problem(client.post(f"/v1/devices/{GATE_A}/taps", json=body, headers=wrong), 401,
-                    "wrong token")  # fmt: skip
+    _assert_problem(
+        client.post(f"/v1/devices/{GATE_A}/taps", json=body, headers=wrong), 401, "wrong token"
+    )
     _, headers = device(creds, GATE_A)
-    _assert_problem(client.post("/v1/devices/gate-nowhere/taps", json=body, headers=headers),
-                    404, "no device")  # fmt: skip
-    raw = client.post(f"/v1/devices/{GATE_A}/taps", content=b"{not json",
-                      headers={**headers, "Content-Type": "application/json"})  # fmt: skip
+    _assert_problem(
+        client.post("/v1/devices/gate-nowhere/taps", json=body, headers=headers), 404, "no device"
+    )
+    raw = client.post(
+        f"/v1/devices/{GATE_A}/taps",
+        content=b"{not json",
+        headers={**headers, "Content-Type": "application/json"},
+    )
     _assert_problem(raw, 422, "JSON")
 
 
@@ -198,8 +213,16 @@ def test_taxi_trip_that_ends_before_it_starts_is_rejected(
     client, creds = world
     meter, headers = device(creds, "taxi-1")
     now = datetime.now(UTC)
-    trip = {"event_id": "t-1", "rider": "r0000001", "started_at": now.isoformat(),
-            "ended_at": (now - timedelta(minutes=5)).isoformat(), "distance_m": 100,
-            "waiting_s": 0}  # fmt: skip
-    _assert_problem(client.post(f"/v1/devices/{meter}/trips", json=trip, headers=headers), 422,
-                    "before started_at")  # fmt: skip
+    trip = {
+        "event_id": "t-1",
+        "rider": "r0000001",
+        "started_at": now.isoformat(),
+        "ended_at": (now - timedelta(minutes=5)).isoformat(),
+        "distance_m": 100,
+        "waiting_s": 0,
+    }
+    _assert_problem(
+        client.post(f"/v1/devices/{meter}/trips", json=trip, headers=headers),
+        422,
+        "before started_at",
+    )

