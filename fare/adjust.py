@@ -50,9 +50,7 @@ def _transfer(
     tariff: Tariff, trip: TripEnd, start: dt.datetime, history: Sequence[PricedTrip]
 ) -> TransferRule | None:
     previous = None
-    for rule in tariff.transfers:
-        if rule.to_mode != trip.mode:
-            continue
+    for rule in tariff.transfers_to.get(trip.mode, ()):
         if previous is None:
             previous = _latest(history, start)
             if previous is None or previous.incomplete:
@@ -70,7 +68,7 @@ def _transfer(
 def _caps(
     tariff: Tariff, trip: TripEnd, at: dt.datetime, history: Sequence[PricedTrip], amount: int
 ) -> QuoteLine | None:
-    caps = [cap for cap in tariff.caps if trip.mode in cap.modes]
+    caps = tariff.caps_by_mode.get(trip.mode)
     if not caps or amount == 0:
         return None
     if not history and all(cap.amount_for(trip.category) >= amount for cap in caps):
@@ -126,7 +124,7 @@ def finish_quote(
     cap_saved = 0
     at = trip.at
     if not base.incomplete and at is not None:
-        rule = _transfer(tariff, trip, at, history) if tariff.transfers else None
+        rule = _transfer(tariff, trip, at, history) if history else None
         if rule is not None and amount:
             if rule.discount_fen is not None:
                 off = min(amount, rule.discount_fen)

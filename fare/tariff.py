@@ -149,6 +149,15 @@ class Tariff:
     metro_cache: dict[tuple[str, str, str], BaseFare] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # The rules that can apply to a trip of each mode, looked up once per quote.
+    caps_by_mode: dict[str, tuple[CapRule, ...]] = field(init=False, repr=False, compare=False)
+    transfers_to: dict[str, tuple[TransferRule, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        caps = {mode: tuple(c for c in self.caps if mode in c.modes) for mode in MODES}
+        object.__setattr__(self, "caps_by_mode", caps)
+        into = {mode: tuple(r for r in self.transfers if r.to_mode == mode) for mode in MODES}
+        object.__setattr__(self, "transfers_to", into)
 
     @property
     def max_fare_fen(self) -> int:

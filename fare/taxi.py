@@ -44,8 +44,13 @@ def _clock(clock_s: int) -> str:
 
 def _spans(rules: TaxiRules, start: int, end: int, distance_m: int) -> list[tuple[int, int, bool]]:
     """The trip's metre ranges [a, b) and whether each was driven at night."""
-    if end <= start:
-        return [(0, distance_m, rules.is_night(start % _DAY_S))]
+    clock = start % _DAY_S
+    to_next = min(
+        (rules.night_from_s - clock - 1) % _DAY_S + 1,
+        (rules.night_until_s - clock - 1) % _DAY_S + 1,
+    )
+    if end - start <= to_next:  # no night boundary crossed, the usual case
+        return [(0, distance_m, rules.is_night(clock))]
     cuts = sorted(
         day * _DAY_S + clock
         for day in range(start // _DAY_S, end // _DAY_S + 1)
@@ -67,6 +72,7 @@ class _Texts(NamedTuple):
 
     flag_fall: QuoteLine
     rate: str
+    waiting_rate: str
     night: str
     empty_return: str
     rounding: str
@@ -89,6 +95,7 @@ def _texts(rules: TaxiRules) -> _Texts:
             rules.flag_fall_fen,
         ),
         rate=f"{format_yuan(rules.per_km_fen)} yuan/km",
+        waiting_rate=f" at {format_yuan(rules.waiting_fen_per_min)} yuan/min",
         night=f"Night surcharge {rules.night_pct}% ({window}) on ",
         empty_return="Empty-return surcharge"
         + ("" if rules.empty_return_at_night else ", daytime")
@@ -125,8 +132,9 @@ def price_taxi(tariff: Tariff, trip: TripEnd) -> BaseFare:
 
     rate = rules.per_km_fen
     flag_m = rules.flag_fall_m
-    charged_m = night_m = empty_u = 0
-    tier_m: dict[SurchargeTier, int] = {}
+    charged_m = night_m = 0
+    tiers = rules.empty_return
+    tier_m = [0] * len(tiers)  # metres surcharged in each empty-return tier
     for a, b, night in _spans(rules, start, end, trip.distance_m):
         lo = a if a > flag_m else flag_m
         if b <= lo:
@@ -136,12 +144,12 @@ def price_taxi(tariff: Tariff, trip: TripEnd) -> BaseFare:
             night_m += b - lo
             if not rules.empty_return_at_night:
                 continue
-        for tier in rules.empty_return:
+        for i, tier in enumerate(tiers):
             t_lo = lo if lo > tier.from_m else tier.from_m
             t_hi = b if tier.to_m is None or b < tier.to_m else tier.to_m
             if t_hi > t_lo:
-                tier_m[tier] = tier_m.get(tier, 0) + t_hi - t_lo
-                empty_u += rate * (t_hi - t_lo) * tier.pct * _PER_KM_M_PCT
+                tier_m[i] += t_hi - t_lo
+    empty_u = rate * _PER_KM_M_PCT * sum(m * t.pct for m, t in zip(tier_m, tiers, strict=True))
     distance_u = rate * charged_m * _PER_KM_M
     night_u = rate * night_m * rules.night_pct * _PER_KM_M_PCT
     if night_start:
@@ -160,14 +168,13 @@ def price_taxi(tariff: Tariff, trip: TripEnd) -> BaseFare:
         lines.append(QuoteLine("taxi.night", texts.night + on, (night_u + _HALF) // _DEN))
     if waiting_u:
         minutes, seconds = divmod(trip.waiting_s, 60)
-        text = f"Waiting {minutes} min{f' {seconds} s' if seconds else ''} at "
-        text += f"{format_yuan(rules.waiting_fen_per_min)} yuan/min"
+        text = f"Waiting {minutes} min{f' {seconds} s' if seconds else ''}{texts.waiting_rate}"
         lines.append(QuoteLine("taxi.waiting", text, (waiting_u + _HALF) // _DEN))
     if empty_u:
         parts = [
-            f"{tier.pct}% on {format_km(tier_m[tier])} km {where}"
-            for tier, where in texts.tiers
-            if tier in tier_m
+            f"{tier.pct}% on {format_km(m)} km {where}"
+            for m, (tier, where) in zip(tier_m, texts.tiers, strict=True)
+            if m
         ]
         text = texts.empty_return + "; ".join(parts)
         lines.append(QuoteLine("taxi.empty-return", text, (empty_u + _HALF) // _DEN))

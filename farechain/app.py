@@ -19,12 +19,14 @@ from farechain import me, problems
 from farechain.db import make_engine
 from farechain.deps import Unauthenticated
 from farechain.settings import Settings
-from farechain.signing import load_log_signers
+from farechain.signing import load_log_signers, load_verifier_keys
 from gates import api as gates_api
 from gates.errors import GateError
 from gates.service import TapDesk, TapLimits
 from ledger import api as ledger_api
 from ledger.errors import LedgerError
+from ledger.keys import Verifier
+from ledger.store import LedgerWriter
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,9 +51,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             station_operators={s.id: s.operators for s in network.stations.values()},
         )
-        app.state.log_verifier_keys = [
-            s.verifier.vkey
-            for s in load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+        # API handlers that change an invoice's status append ledger records themselves;
+        # the ledger head lock orders them with the batcher's blocks.
+        app.state.ledger_writer = LedgerWriter(
+            origin=settings.ledger.origin,
+            signers=load_log_signers(settings.ledger_key_path, settings.ledger.origin),
+        )
+        app.state.log_verifier_keys = load_verifier_keys(settings.ledger_public_keys_path)
+        app.state.witness_verifiers = [
+            Verifier.parse(k) for k in load_verifier_keys(settings.witness_keys_path)
         ]
         try:
             yield

@@ -6,13 +6,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlmodel import col, select
 
 from farechain.deps import RiderDep, SessionDep
 from farechain.models import Trip
 from invoicing.models import Invoice
+from ledger import store
 
 router = APIRouter(prefix="/v1/me", tags=["rider"])
 
@@ -106,6 +107,32 @@ def list_invoices(
         query = query.where(col(Invoice.record_index) < before)
     rows = session.scalars(query.order_by(col(Invoice.record_index).desc()).limit(limit))
     return [InvoicePublic.model_validate(i, from_attributes=True) for i in rows]
+
+
+def _receipt(session: SessionDep, index: int, name: str) -> Response:
+    text = store.receipt_for(session, index)
+    return Response(
+        text,
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.tlog-proof"'},
+    )
+
+
+@router.get("/trips/{event_id}/receipt", response_class=Response)
+def read_trip_receipt(event_id: str, rider: RiderDep, session: SessionDep) -> Response:
+    """The trip's record with its inclusion proof and the newest cosigned checkpoint."""
+    trip = session.get(Trip, event_id)
+    if trip is None or trip.rider_id != rider.id:
+        raise NotYours(f"no trip {event_id} among your trips")
+    return _receipt(session, trip.record_index, f"trip-{event_id}")
+
+
+@router.get("/invoices/{number}/receipt", response_class=Response)
+def read_invoice_receipt(number: str, rider: RiderDep, session: SessionDep) -> Response:
+    invoice = session.get(Invoice, number)
+    if invoice is None or invoice.rider_id != rider.id:
+        raise NotYours(f"no invoice {number} among your invoices")
+    return _receipt(session, invoice.record_index, f"invoice-{number}")
 
 
 @router.get("/invoices/{number}", response_model=InvoicePublic)

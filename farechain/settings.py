@@ -72,3 +72,13 @@ class Settings(BaseSettings):
     @property
     def ledger_key_path(self) -> Path:
         return self.ledger.key_file or self.var_dir / "keys" / "ledger.key"
+
+    @property
+    def ledger_public_keys_path(self) -> Path:
+        """Every log verifier key ever used, retired ones included, one per line."""
+        return self.ledger_key_path.with_suffix(".pub")
+
+    @property
+    def witness_keys_path(self) -> Path:
+        """The verifier keys of the witnesses whose cosignatures the log accepts."""
+        return self.var_dir / "keys" / "witnesses.pub"

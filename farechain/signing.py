@@ -1,15 +1,20 @@
-"""The log's signing keys, kept in a file of C2SP private key lines.
+"""The log's signing keys: active private keys in one file, every public key in another.
 
-One line per key. During a key rotation the file holds the old and the new key and
-every checkpoint carries both signatures; once the old key is retired its line is
-removed, and receipts made before still verify with its (published) verifier key.
+`ledger.key` holds one C2SP private key line per active key. During a rotation it
+holds the old and the new key, and every checkpoint carries both signatures; finishing
+the rotation drops the old private key. `ledger.pub` keeps the verifier key of every
+key ever used, so the audit and old receipts still verify after a rotation.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ledger.keys import Signer
+from ledger.keys import Signer, Verifier
+
+
+def public_keys_path(key_path: Path) -> Path:
+    return key_path.with_suffix(".pub")
 
 
 def ensure_log_key(path: Path, origin: str) -> None:
@@ -17,16 +22,21 @@ def ensure_log_key(path: Path, origin: str) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(Signer.generate(origin).skey + "\n")
-    path.chmod(0o600)
+    _add(path, Signer.generate(origin))
 
 
-def add_log_key(path: Path, origin: str) -> Signer:
-    """Start a rotation: a new key that signs alongside the current ones."""
+def start_rotation(path: Path, origin: str) -> Signer:
+    """A new key that signs alongside the current ones from the next block on."""
     signer = Signer.generate(origin)
-    with path.open("a") as file:
-        file.write(signer.skey + "\n")
+    _add(path, signer)
     return signer
+
+
+def finish_rotation(path: Path, origin: str) -> Signer:
+    """Keep only the newest key; the retired keys' verifier keys stay published."""
+    newest = load_log_signers(path, origin)[-1]
+    path.write_text(newest.skey + "\n")
+    return newest
 
 
 def load_log_signers(path: Path, origin: str) -> list[Signer]:
@@ -39,3 +49,21 @@ def load_log_signers(path: Path, origin: str) -> list[Signer]:
     if not signers:
         raise ValueError(f"{path} holds no key")
     return signers
+
+
+def load_verifier_keys(path: Path) -> list[str]:
+    """Verifier keys listed one per line (log keys or witness keys); none if no file."""
+    if not path.exists():
+        return []
+    keys = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    for key in keys:
+        Verifier.parse(key)  # fail at start-up, not at the first request
+    return keys
+
+
+def _add(path: Path, signer: Signer) -> None:
+    with path.open("a") as file:
+        file.write(signer.skey + "\n")
+    path.chmod(0o600)
+    with public_keys_path(path).open("a") as file:
+        file.write(signer.verifier.vkey + "\n")

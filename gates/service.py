@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -55,7 +55,7 @@ class TapDesk:
         self._redis = client
         self._limits = limits
         self._station_operators = station_operators
-        self._script = client.register_script(files("gates").joinpath("taps.lua").read_text())
+        self._script = client.register_script((Path(__file__).parent / "taps.lua").read_text())
         self._devices: dict[str, tuple[float, DeviceInfo]] = {}
 
     async def record_tap(

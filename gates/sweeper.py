@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -17,7 +17,7 @@ class Sweeper:
     def __init__(self, client: redis.Redis, *, journey_timeout_min: int) -> None:
         self._redis = client
         self._timeout_ms = journey_timeout_min * 60_000
-        self._script = client.register_script(files("gates").joinpath("sweep.lua").read_text())
+        self._script = client.register_script((Path(__file__).parent / "sweep.lua").read_text())
 
     def sweep_once(self, now_ms: int | None = None) -> int:
         """Close every journey opened before the cutoff; returns how many were closed."""

@@ -11,7 +11,8 @@ the usual places (Noto CJK, WenQuanYi, Droid Sans Fallback, AR PL on Debian;
 `apt-get install fonts-noto-cjk` or `fonts-wqy-microhei` provides one). Without one
 the page still renders, never crashes, in the built-in Helvetica: labels in English with
 their pinyin, capital numerals in pinyin (柒元整 -> "Qi Yuan Zheng"), any other character
-outside Latin-1 as a \\uXXXX escape so nothing is lost, and a note saying so. The XML
+outside Latin-1 as a \\uXXXX escape so nothing is lost, and a note saying so. With a CJK
+font, the characters that font lacks (an emoji in a company name) are escaped the same way. The XML
 export and the ledger record always carry the original text.
 
 The creation date is the issue time, so the same document renders to the same bytes.
@@ -99,18 +100,23 @@ _PINYIN = {
 }  # fmt: skip
 _FALLBACK_NOTE = (
     "No CJK font is installed (e.g. apt-get install fonts-noto-cjk), so this page uses "
-    "English labels with pinyin and shows other Chinese characters as \\uXXXX escapes; "
+    "English labels with pinyin and shows characters beyond Latin-1 as \\uXXXX escapes; "
     "the XML export and the ledger record carry the original text."
 )
+_ESCAPE_NOTE = (
+    "Characters the font lacks are shown as \\uXXXX escapes; the XML export and the "
+    "ledger record carry the original text."
+)
+_LATIN_1 = frozenset(range(0x20, 0x7F)) | frozenset(range(0xA0, 0x100))
 _A5_MM = (148.0, 210.0)
 _RED = (200, 30, 30)
 _BLACK = (0, 0, 0)
 
 
 def find_cjk_font(candidates: tuple[CjkFont, ...] = FONT_CANDIDATES) -> CjkFont | None:
-    """The first candidate font file that exists, or None."""
+    """The first candidate that is a readable font covering Chinese, or None."""
     for font in candidates:
-        if font.path.is_file():
+        if _charset(font) is not None:
             return font
     return None
 
@@ -124,18 +130,26 @@ def render_pdf(doc: InvoiceDocument, *, font: CjkFont | Literal["auto"] | None =
 
 
 @cache
-def _has_chinese(font: CjkFont) -> bool:
-    """Whether the file is a font whose character map covers Chinese (checked once)."""
+def _charset(font: CjkFont) -> frozenset[int] | None:
+    """The code points the font draws, or None unless it is a readable font with Chinese.
+
+    Checked once per font: parsing a CJK font's character map takes a good part of a second.
+    """
     from fontTools.ttLib import TTFont  # type: ignore[import-untyped,unused-ignore]
 
     try:
         # From bytes: fontTools leaves its file open when a file fails to parse.
         data = font.path.read_bytes()
         with TTFont(io.BytesIO(data), fontNumber=font.index, lazy=True) as parsed:
-            cmap = parsed.getBestCmap() or {}
+            charset = frozenset(parsed.getBestCmap() or {})
     except Exception:  # unreadable, not a font, or no such face in the collection
-        return False
-    return all(ord(char) in cmap for char in "发票壹贰元")
+        return None
+    return charset if all(ord(char) in charset for char in "发票壹贰元") else None
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 class _Page:
@@ -149,17 +163,22 @@ class _Page:
         self.pdf.set_margins(10, 10, 10)
         self.pdf.set_creation_date(doc.issued_at)
         self.pdf.set_title(f"{doc.kind} {doc.number}")
+        # Helvetica, built into every PDF reader, draws exactly Latin-1.
+        self.charset = _LATIN_1
         self.cjk = font is not None and self._load(font)
         self.family = "cjk" if self.cjk else "helvetica"
+        self.escaped = False
         self.pdf.add_page()
 
     def _load(self, font: CjkFont) -> bool:
-        if not _has_chinese(font):
+        charset = _charset(font)
+        if charset is None:
             return False
         try:
             self.pdf.add_font("cjk", fname=font.path, collection_font_number=font.index)
         except Exception:  # a font fpdf2 cannot use must not stop an invoice
             return False
+        self.charset = charset
         return True
 
     def output(self) -> bytes:
@@ -170,9 +189,11 @@ class _Page:
         return chinese if self.cjk else english
 
     def text(self, value: str) -> str:
-        if self.cjk:
+        """`value` with every character the font cannot draw escaped, so none is lost."""
+        if all(ord(c) in self.charset for c in value):
             return value
-        return "".join(c if " " <= c <= "\xff" else f"\\u{ord(c):04x}" for c in value)
+        self.escaped = True
+        return "".join(c if ord(c) in self.charset else _escape(c) for c in value)
 
     def words(self, fen: int) -> str:
         words = amount_in_words(fen)
@@ -247,9 +268,9 @@ class _Page:
         self.pdf.set_font(self.family, size=8)
         for line in lines:
             self.row(line)
-        if not self.cjk:
+        if not self.cjk or self.escaped:
             self.pdf.set_font(self.family, size=7)
-            self.row(_FALLBACK_NOTE)
+            self.row(_ESCAPE_NOTE if self.cjk else _FALLBACK_NOTE)
 
     def row(self, text: str, *, width: float = 0) -> None:
         from fpdf.enums import WrapMode, XPos, YPos

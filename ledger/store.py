@@ -21,6 +21,8 @@ from ledger import merkle, records, tree
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.keys import Signer
 from ledger.models import Block, Cosignature, LedgerHead, LedgerRecord, MerkleNode
+from ledger.note import add_signatures, parse_signature_line
+from ledger.receipt import format_receipt
 
 GENESIS_HASH = bytes(32)
 
@@ -199,3 +201,44 @@ def cosignature_lines(session: Session, tree_size: int) -> list[str]:
         .order_by(col(Cosignature.witness))
     )
     return list(rows)
+
+
+def record_at(session: Session, index: int) -> LedgerRecord | None:
+    return session.get(LedgerRecord, index)
+
+
+def index_of_leaf(session: Session, leaf: bytes) -> int | None:
+    return session.scalar(
+        select(col(LedgerRecord.idx)).where(col(LedgerRecord.leaf_hash) == leaf).limit(1)
+    )
+
+
+def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
+    """RFC 6962 audit path of leaf `index` in the tree of `size` leaves: one read."""
+    nodes = fetch_nodes(session, tree.inclusion_plan(index, size))
+    return tree.inclusion_proof(index, size, nodes)
+
+
+def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
+    nodes = fetch_nodes(session, tree.consistency_plan(first, second))
+    return tree.consistency_proof(first, second, nodes)
+
+
+def checkpoint_with_cosignatures(session: Session, block: Block) -> str:
+    """The block's signed checkpoint with every witness cosignature collected for it."""
+    lines = cosignature_lines(session, block.tree_size)
+    return add_signatures(block.checkpoint, [parse_signature_line(line) for line in lines])
+
+
+def receipt_for(session: Session, index: int, block: Block | None = None) -> str:
+    """A tlog-proof@v1 receipt for record `index` against `block` (default: the latest)."""
+    block = block or latest_block(session)
+    record = record_at(session, index)
+    if block is None or record is None or index >= block.tree_size:
+        raise LookupError(f"record {index} is not in a sealed block")
+    return format_receipt(
+        record=record.body,
+        index=index,
+        proof=inclusion_proof(session, index, block.tree_size),
+        checkpoint=checkpoint_with_cosignatures(session, block),
+    )

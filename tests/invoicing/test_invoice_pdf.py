@@ -19,6 +19,7 @@ from invoicing import (
     CjkFont,
     CreditReason,
     InvoiceDocument,
+    Party,
     exempt,
     find_cjk_font,
     qr_png,
@@ -130,12 +131,24 @@ def test_rendering_is_deterministic() -> None:
     assert render_pdf(doc, font=None) == render_pdf(doc, font=None)
 
 
-def test_find_cjk_font_takes_the_first_existing_candidate(tmp_path: Path) -> None:
-    present = tmp_path / "present.ttc"
-    present.write_bytes(b"")
-    missing = CjkFont(tmp_path / "missing.ttf")
-    assert find_cjk_font((missing, CjkFont(present, 2))) == CjkFont(present, 2)
-    assert find_cjk_font((missing,)) is None
+def test_find_cjk_font_skips_files_that_are_not_chinese_fonts(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ttc"
+    empty.write_bytes(b"")
+    dejavu = importlib.resources.files("matplotlib") / "mpl-data/fonts/ttf/DejaVuSans.ttf"
+    latin = tmp_path / "latin.ttf"
+    latin.write_bytes(dejavu.read_bytes())
+    unusable = (CjkFont(tmp_path / "missing.ttf"), CjkFont(empty), CjkFont(latin))
+    assert find_cjk_font(unusable) is None
+    real = find_cjk_font()
+    if real is not None:
+        assert find_cjk_font((*unusable, real)) == real
+
+
+def test_characters_beyond_latin_1_are_escaped_not_lost() -> None:
+    doc = make_document(buyer=Party("Ünïcødé 😀 שלום"), description="地铁 ride")
+    text = _page(render_pdf(doc, font=None)).extract_text()
+    assert "Ünïcødé \\U0001f600 \\u05e9\\u05dc\\u05d5\\u05dd" in text
+    assert "\\u5730\\u94c1 ride" in text
 
 
 CJK = find_cjk_font()
@@ -161,3 +174,13 @@ def test_chinese_pdf_with_a_cjk_font() -> None:
     assert "No CJK font" not in text
     (decoded,) = _qr_in(pdf)
     assert decoded == verification_payload(doc.verify_url, doc.record_hash_hex)
+
+
+@pytest.mark.skipif(
+    CJK is None, reason="no CJK font installed (apt-get install fonts-wqy-microhei)"
+)
+def test_characters_the_cjk_font_lacks_are_escaped() -> None:
+    doc = make_document(buyer=Party("腾讯 😀"))
+    text = _page(render_pdf(doc, font=CJK)).extract_text()
+    assert "腾讯 \\U0001f600" in text
+    assert "Characters the font lacks are shown" in text
