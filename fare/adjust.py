@@ -34,13 +34,27 @@ _DAY_S = 86_400
 _PERIOD_NAMES = {"day": "service day", "week": "week (Monday to Sunday)"}
 
 
+def _order(trip: PricedTrip) -> tuple[object, ...]:
+    # Every field, so that the latest of two trips at the same moment never depends on
+    # the order of the history.
+    return (
+        trip.at,
+        trip.end,
+        trip.mode,
+        trip.amount_fen,
+        trip.incomplete,
+        trip.rule_ids,
+        trip.category,
+    )
+
+
 def _latest(history: Sequence[PricedTrip], before: dt.datetime) -> PricedTrip | None:
     latest: PricedTrip | None = None
     for past in history:
         if past.at < before and (
             latest is None
-            or (past.at, past.end, past.mode, past.amount_fen)
-            > (latest.at, latest.end, latest.mode, latest.amount_fen)
+            or past.at > latest.at
+            or (past.at == latest.at and _order(past) > _order(latest))
         ):
             latest = past
     return latest

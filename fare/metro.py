@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fare.errors import PricingError
-from fare.network import MetroPath, Network
+from fare.network import Network
 from fare.quote import BaseFare, QuoteLine, format_km, format_yuan
 from fare.tariff import MetroRules, Tariff
 from fare.trip import TripEnd
@@ -46,19 +46,16 @@ def _bands_text(rules: MetroRules, distance_m: int) -> str:
     return " + ".join(parts)
 
 
-def _weights(path: MetroPath, fallback: str) -> tuple[tuple[str, int], ...]:
-    return path.by_operator or ((fallback, 1),)
-
-
-def _distance_fare(tariff: Tariff, entry: str, exit: str, operator: str) -> BaseFare:
-    key = (entry, exit, operator)
+def _distance_fare(tariff: Tariff, entry: str | None, exit: str | None) -> BaseFare:
+    """The band fare of a station pair; its weights are empty when the path has no length."""
+    key = (entry or "", exit or "")
     cached = tariff.metro_cache.get(key)
     if cached is not None:
         return cached
     network = tariff.network
     src = _station_name(network, entry, "entry")
     dst = _station_name(network, exit, "exit")
-    path = network.path(entry, exit)
+    path = network.path(key[0], key[1])
     via = ", ".join(network.stations[s].name for s in path.via)
     fare = tariff.metro.fare_for(path.distance_m)
     text = (
@@ -69,7 +66,7 @@ def _distance_fare(tariff: Tariff, entry: str, exit: str, operator: str) -> Base
     result = BaseFare(
         lines=(QuoteLine("metro.distance", text, fare),),
         fare_fen=fare,
-        weights=_weights(path, operator),
+        weights=path.by_operator,
         distance_m=path.distance_m,
     )
     tariff.metro_cache[key] = result
@@ -98,8 +95,10 @@ def price_metro(tariff: Tariff, trip: TripEnd) -> BaseFare:
     started, ended = trip.started_at, trip.ended_at
     if started is None or ended is None:
         return _incomplete(tariff, trip)
-    entry, exit = trip.entry_station or "", trip.exit_station or ""
-    distance = _distance_fare(tariff, entry, exit, trip.operator)
+    entry, exit = trip.entry_station, trip.exit_station
+    distance = _distance_fare(tariff, entry, exit)
+    if not distance.weights:  # a zero-length path: the operator that ended the trip
+        distance = distance._replace(weights=((trip.operator, 1),))
     stay = ended - started
     rules = tariff.metro
     if stay > rules.paid_area_limit:
@@ -115,7 +114,7 @@ def price_metro(tariff: Tariff, trip: TripEnd) -> BaseFare:
         raise PricingError(f"expected the exit after the entry, got {ended} before {started}")
     if entry == exit and stay <= rules.same_station_grace:
         text = (
-            f"Entry and exit at {tariff.network.stations[entry].name} within "
+            f"Entry and exit at {tariff.network.stations[entry or ''].name} within "
             f"{rules.same_station_grace_min} min: the minimum fare"
         )
         fare = rules.same_station_fare_fen

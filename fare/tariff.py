@@ -144,9 +144,9 @@ class Tariff:
     caps: tuple[CapRule, ...]
     service_day_starts_s: int  # the local clock time a service day (and a cap) starts
     _max_fare: list[int] = field(default_factory=list, init=False, repr=False, compare=False)
-    # The distance fare per (entry, exit, operator), filled by metro.py as pairs are priced;
+    # The distance fare per (entry, exit), filled by metro.py as pairs are priced;
     # bounded by the number of station pairs.
-    metro_cache: dict[tuple[str, str, str], BaseFare] = field(
+    metro_cache: dict[tuple[str, str], BaseFare] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     # The rules that can apply to a trip of each mode, looked up once per quote.

@@ -19,8 +19,12 @@ from ledger.audit import LedgerAudit, audit_ledger
 from ledger.models import LedgerRecord
 
 
-def audit(session: Session, *, verifier_keys: Sequence[str], origin: str) -> LedgerAudit:
-    report = audit_ledger(session, verifier_keys=verifier_keys, origin=origin)
+def audit(
+    session: Session, *, verifier_keys: Sequence[str], origin: str, witness_keys: Sequence[str] = ()
+) -> LedgerAudit:
+    report = audit_ledger(
+        session, verifier_keys=verifier_keys, witness_keys=witness_keys, origin=origin
+    )
     if report.problem is None:
         for table, check in ((Trip, _trip), (Charge, _charge), (Invoice, _invoice)):
             problem = _check_projection(session, table, check)

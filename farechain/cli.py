@@ -121,12 +121,13 @@ def verify() -> None:
 
     settings = _settings()
     engine = make_engine(settings.database_url_or_default)
-    verifier_keys = [
-        s.verifier.vkey
-        for s in signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
-    ]
     with Session(engine) as session:
-        report = audit(session, verifier_keys=verifier_keys, origin=settings.ledger.origin)
+        report = audit(
+            session,
+            verifier_keys=signing.load_verifier_keys(settings.ledger_public_keys_path),
+            witness_keys=signing.load_verifier_keys(settings.witness_keys_path),
+            origin=settings.ledger.origin,
+        )
     if report.problem is not None:
         typer.echo(f"verify FAILED: {report.problem}", err=True)
         raise typer.Exit(1)
@@ -151,6 +152,68 @@ def seed(riders: Annotated[int, typer.Option()] = 1000) -> None:
     with Session(engine) as session:
         seed_world(session, client, fare.load_tariffs(), riders=riders, credentials_path=path)
     typer.echo(f"seeded; credentials in {path}")
+
+
+@app.command("verify-receipt")
+def verify_receipt_command(
+    file: Annotated[Path, typer.Argument(help="a .tlog-proof receipt")],
+    log_key: Annotated[list[str], typer.Option(help="the log's verifier key (repeatable)")],
+    witness_key: Annotated[
+        list[str] | None, typer.Option(help="a trusted witness's verifier key (repeatable)")
+    ] = None,
+    quorum: Annotated[int, typer.Option(help="cosignatures required")] = 0,
+    max_age_s: Annotated[
+        int | None, typer.Option(help="refuse cosignatures older than this (staleness)")
+    ] = None,
+) -> None:
+    """Check a receipt offline with public keys only: exit 0 valid, 1 invalid."""
+    import time
+
+    from ledger.exceptions import ReceiptError
+    from ledger.receipt import verify_receipt
+
+    try:
+        verified = verify_receipt(file.read_bytes(), log_key, witness_key or [], quorum)
+    except ReceiptError as error:
+        typer.echo(f"invalid: {error}", err=True)
+        raise typer.Exit(1) from None
+    except (ValueError, OSError) as error:
+        typer.echo(f"usage: {error}", err=True)
+        raise typer.Exit(2) from None
+    if max_age_s is not None:
+        fresh = [
+            c for c in verified.cosignatures if (c.timestamp or 0) >= time.time() - max_age_s
+        ]
+        if len(fresh) < quorum:
+            typer.echo(
+                f"invalid: checkpoint: stale, {len(fresh)} cosignatures younger than "
+                f"{max_age_s} s, expected at least {quorum}",
+                err=True,
+            )
+            raise typer.Exit(1)
+    record = verified.record
+    typer.echo(
+        f"valid: {record.get('type')} record {verified.index} in the log "
+        f"{verified.checkpoint.origin} at size {verified.checkpoint.size}, signed by "
+        f"{', '.join(s.name for s in verified.log_signatures)}; "
+        f"{len(verified.cosignatures)} cosignature(s)"
+        + "".join(f"\n  cosigned by {c.name} at {c.timestamp}" for c in verified.cosignatures)
+    )
+
+
+@app.command("rotate-key")
+def rotate_key(
+    finish: Annotated[bool, typer.Option(help="retire every key but the newest")] = False,
+) -> None:
+    """Start a log key rotation (a second key signs too), or finish it."""
+    settings = _settings()
+    path, origin = settings.ledger_key_path, settings.ledger.origin
+    if finish:
+        kept = signing.finish_rotation(path, origin)
+        typer.echo(f"signing with {kept.verifier.vkey} only; restart the batcher and the API")
+    else:
+        new = signing.start_rotation(path, origin)
+        typer.echo(f"added {new.verifier.vkey}; restart the batcher and the API to use it")
 
 
 @app.command("now")

@@ -22,10 +22,13 @@ import typer
 
 import fare
 from fare.localtime import SHANGHAI
+from fare.quote import format_yuan
 
 __all__ = ["app", "parse_local_time"]
 
-app = typer.Typer(help="Price a metro, bus or taxi trip with the fare engine.", no_args_is_help=True)
+app = typer.Typer(
+    help="Price a metro, bus or taxi trip with the fare engine.", no_args_is_help=True
+)
 
 At = Annotated[
     str | None,
@@ -82,7 +85,7 @@ def _show(quote: fare.Quote, as_json: bool) -> None:
         typer.echo(json.dumps(quote.to_record(), sort_keys=True, ensure_ascii=False))
         return
     typer.echo(quote.explain())
-    shares = ", ".join(f"{op} {fen / 100:.2f}" for op, fen in quote.shares)
+    shares = ", ".join(f"{op} {format_yuan(fen)}" for op, fen in quote.shares)
     typer.echo(f"operator shares (yuan): {shares}")
     if quote.incomplete:
         typer.echo("incomplete journey: not counted toward caps")
@@ -168,8 +171,8 @@ def bus_command(
     if after_metro_min is not None:
         exited = boarded - dt.timedelta(minutes=after_metro_min)
         entered = exited - dt.timedelta(minutes=30)
-        before = fare.TripEnd("metro", category, "szmc", entered, exited, "luohu", "guomao")
-        history.append(fare.PricedTrip.from_quote(before, _price(book, before)))
+        # Only the earlier trip's mode, times and amount matter to the transfer rules.
+        history.append(fare.PricedTrip("metro", category, entered, exited, 200, False))
     trip = fare.TripEnd("bus", category, operator, boarded, boarded, route=route)
     _show(_price(book, trip, history), as_json)
 
@@ -185,4 +188,4 @@ def stations_command(at: At = None, tariffs: Tariffs = None) -> None:
         lines = ",".join(sorted(station.lines))
         typer.echo(f"{station.id:24} {station.name:34} lines {lines}")
     for route in tariff.network.routes.values():
-        typer.echo(f"bus {route.id:20} {route.name:34} {route.fare_fen / 100:.2f} yuan")
+        typer.echo(f"bus {route.id:20} {route.name:34} {format_yuan(route.fare_fen)} yuan")

@@ -20,7 +20,8 @@ from ledger import merkle, records, tree
 from ledger.checkpoint import verify_checkpoint
 from ledger.errors import LedgerError
 from ledger.keys import Verifier
-from ledger.models import Block, LedgerHead, LedgerRecord, MerkleNode
+from ledger.models import Block, Cosignature, LedgerHead, LedgerRecord, MerkleNode
+from ledger.note import add_signatures, open_note, parse_signature_line
 from ledger.store import GENESIS_HASH, block_hash, fetch_nodes
 
 
@@ -33,8 +34,11 @@ class LedgerAudit:
     problem: str | None = None
 
 
-def audit_ledger(session: Session, *, verifier_keys: Sequence[str], origin: str) -> LedgerAudit:
+def audit_ledger(
+    session: Session, *, verifier_keys: Sequence[str], origin: str, witness_keys: Sequence[str] = ()
+) -> LedgerAudit:
     verifiers = [Verifier.parse(k) for k in verifier_keys]
+    witnesses = [Verifier.parse(k) for k in witness_keys]
     report = LedgerAudit()
     frontier: list[bytes] = []
     size, prev_hash, node_count = 0, GENESIS_HASH, 0
@@ -123,7 +127,29 @@ def audit_ledger(session: Session, *, verifier_keys: Sequence[str], origin: str)
     head = session.get(LedgerHead, 1)
     if size and (head is None or head.tree_size != size or head.block_hash != prev_hash):
         return _fail(report, "the ledger head does not point at the last block")
-    return report
+    problem = _check_cosignatures(session, witnesses)
+    return _fail(report, problem) if problem else report
+
+
+def _check_cosignatures(session: Session, witnesses: list[Verifier]) -> str | None:
+    """Every stored cosignature must be a trusted witness's signature of its checkpoint."""
+    rows = session.execute(
+        select(Cosignature, col(Block.checkpoint)).join(
+            Block, col(Block.tree_size) == col(Cosignature.tree_size), isouter=True
+        )
+    ).yield_per(500)
+    for cosignature, checkpoint_note in rows:
+        where = f"cosignature by {cosignature.witness} of tree size {cosignature.tree_size}"
+        if checkpoint_note is None:
+            return f"{where}: no block ends at that size"
+        try:
+            signature = parse_signature_line(cosignature.signature_line)
+            opened = open_note(add_signatures(checkpoint_note, [signature]), witnesses)
+        except ValueError as error:
+            return f"{where}: does not verify: {error}"
+        if cosignature.witness not in {v.name for v in opened.verified}:
+            return f"{where}: not signed by a trusted witness of that name"
+    return None
 
 
 def _check_checkpoint(

@@ -59,12 +59,13 @@ def make_batcher(engine: Engine, client: redis.Redis, settings: Settings, **limi
 
 
 def run_audit(engine: Engine, settings: Settings) -> str | None:
-    keys = [
-        s.verifier.vkey
-        for s in signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
-    ]
     with Session(engine) as session:
-        return audit(session, verifier_keys=keys, origin=settings.ledger.origin).problem
+        return audit(
+            session,
+            verifier_keys=signing.load_verifier_keys(settings.ledger_public_keys_path),
+            witness_keys=signing.load_verifier_keys(settings.witness_keys_path),
+            origin=settings.ledger.origin,
+        ).problem
 
 
 def _gates(creds: dict[str, Any]) -> list[str]:
