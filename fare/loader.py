@@ -5,7 +5,7 @@ network_file.py) and tariff versions (`[tariff]`), each version naming its netwo
 and its `effective_from` date (local midnight, Asia/Shanghai) and optionally its
 `effective_until`. Versions must follow each other with neither gap nor overlap.
 Anything wrong is a `TariffError` naming the file and the line of the value at
-fault, e.g. `tariff-2024.toml:31: metro band 2 overlaps band 1: expected from_km = 12,
+fault, e.g. `tariff-2024.toml:30: metro band 2 overlaps band 1: expected from_km = 12,
 got 10`. The shipped Shenzhen tariffs are in fare/data/shenzhen/.
 """
 

@@ -181,9 +181,7 @@ def verify_receipt_command(
         typer.echo(f"usage: {error}", err=True)
         raise typer.Exit(2) from None
     if max_age_s is not None:
-        fresh = [
-            c for c in verified.cosignatures if (c.timestamp or 0) >= time.time() - max_age_s
-        ]
+        fresh = [c for c in verified.cosignatures if (c.timestamp or 0) >= time.time() - max_age_s]
         if len(fresh) < quorum:
             typer.echo(
                 f"invalid: checkpoint: stale, {len(fresh)} cosignatures younger than "
@@ -214,6 +212,18 @@ def rotate_key(
     else:
         new = signing.start_rotation(path, origin)
         typer.echo(f"added {new.verifier.vkey}; restart the batcher and the API to use it")
+
+
+@app.command()
+def demo(
+    trips: Annotated[int, typer.Option(help="metro trips to post")] = 1000,
+    url: Annotated[str, typer.Option(help="the running system")] = "http://127.0.0.1:8000",
+) -> None:
+    """Post trips through the device API of a running system and wait until sealed."""
+    from farechain.demo import run_demo
+
+    settings = _settings()
+    typer.echo(run_demo(url, settings.var_dir / "demo-credentials.json", trips))
 
 
 @app.command("now")

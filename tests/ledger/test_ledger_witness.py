@@ -126,6 +126,15 @@ def test_the_same_tree_head_without_our_cosignature_is_cosigned_again() -> None:
     assert decide(_state(8), seen).action is Action.COSIGN
 
 
+def test_a_broken_line_under_our_name_is_not_our_cosignature() -> None:
+    seen = _seen(8)
+    good = cosign_checkpoint(seen, WITNESS, T0).signature
+    broken = good._replace(signature=good.signature[:8] + bytes(64))
+    note = add_signatures(seen.note, [broken])
+    assert not open_log_checkpoint(note, [LOG.verifier], WITNESS.verifier).cosigned
+    assert decide(_state(8), _seen(8)).action is Action.COSIGN
+
+
 def test_a_smaller_checkpoint_is_a_rollback() -> None:
     with pytest.raises(WitnessRefusal) as info:
         decide(_state(13), _seen(8))
