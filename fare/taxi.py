@@ -132,7 +132,7 @@ def price_taxi(tariff: Tariff, trip: TripEnd) -> BaseFare:
 
     rate = rules.per_km_fen
     flag_m = rules.flag_fall_m
-    charged_m = night_m = 0
+    charged_m = night_m = surcharged = 0  # surcharged: metres x percent, all tiers
     tiers = rules.empty_return
     tier_m = [0] * len(tiers)  # metres surcharged in each empty-return tier
     for a, b, night in _spans(rules, start, end, trip.distance_m):
@@ -149,7 +149,8 @@ def price_taxi(tariff: Tariff, trip: TripEnd) -> BaseFare:
             t_hi = b if tier.to_m is None or b < tier.to_m else tier.to_m
             if t_hi > t_lo:
                 tier_m[i] += t_hi - t_lo
-    empty_u = rate * _PER_KM_M_PCT * sum(m * t.pct for m, t in zip(tier_m, tiers, strict=True))
+                surcharged += (t_hi - t_lo) * tier.pct
+    empty_u = rate * surcharged * _PER_KM_M_PCT
     distance_u = rate * charged_m * _PER_KM_M
     night_u = rate * night_m * rules.night_pct * _PER_KM_M_PCT
     if night_start:
@@ -157,7 +158,6 @@ def price_taxi(tariff: Tariff, trip: TripEnd) -> BaseFare:
     waiting_u = rules.waiting_fen_per_min * trip.waiting_s * _PER_MIN_S
 
     lines = [texts.flag_fall]
-    total_fen = rules.flag_fall_fen
     if distance_u:
         text = f"{format_km(charged_m)} km more at {texts.rate}"
         lines.append(QuoteLine("taxi.distance", text, (distance_u + _HALF) // _DEN))
@@ -170,7 +170,7 @@ def price_taxi(tariff: Tariff, trip: TripEnd) -> BaseFare:
         minutes, seconds = divmod(trip.waiting_s, 60)
         text = f"Waiting {minutes} min{f' {seconds} s' if seconds else ''}{texts.waiting_rate}"
         lines.append(QuoteLine("taxi.waiting", text, (waiting_u + _HALF) // _DEN))
-    if empty_u:
+    if surcharged:
         parts = [
             f"{tier.pct}% on {format_km(m)} km {where}"
             for m, (tier, where) in zip(tier_m, texts.tiers, strict=True)
@@ -184,8 +184,7 @@ def price_taxi(tariff: Tariff, trip: TripEnd) -> BaseFare:
         unit = step * _DEN
         total_u = (total_u + unit // 2) // unit * unit
     total = total_u // _DEN
-    for line in lines[1:]:
-        total_fen += line.amount_fen
+    total_fen = sum([line.amount_fen for line in lines])
     if total != total_fen:
         lines.append(QuoteLine("taxi.rounding", texts.rounding, total - total_fen))
     return BaseFare(tuple(lines), total, ((trip.operator, 1),), trip.distance_m)

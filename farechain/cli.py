@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import fare
 from farechain import signing
+from farechain.fare_cli import app as fare_app
 from farechain.settings import Settings
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(fare_app, name="fare")
 
 
 def _settings() -> Settings:
@@ -233,16 +235,9 @@ def now_command() -> None:
 
 
 def main() -> None:
-    try:
-        from farechain.fare_cli import app as fare_app
-
-        app.add_typer(fare_app, name="fare")
-    except ImportError:  # pragma: no cover - the fare CLI is optional wiring
-        pass
     app()
 
 
 if __name__ == "__main__":
     main()
 
-__all__ = ["Path", "app", "main"]

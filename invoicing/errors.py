@@ -11,9 +11,15 @@ The hierarchy::
     │   ├── InvalidTaxId (422)            GB 32100-2015 check failed; `.expected` check character
     │   ├── InvalidInvoiceNumber (422)    not a 20-digit number of our layout
     │   ├── InvalidAmount (422)           negative, non-integer or inconsistent fen amounts
-    │   └── InvalidTaxRegime (422)        unknown regime, bad rate, missing exemption reason
+    │   ├── InvalidTaxRegime (422)        unknown regime, bad rate, missing exemption reason
+    │   └── InvalidQuery (422)            a search, total or export query that cannot hold
+    ├── NotAuthenticated (401)            no or unknown company / tax bureau token
     ├── ActionForbidden (403)             this actor may not do this to this invoice
-    ├── InvoiceNotFound (404)
+    ├── InvoiceNotFound (404)             also: an invoice the caller may not see
+    ├── TitleNotFound (404)               not one of the rider's invoice titles
+    ├── ExportNotFound (404)
+    ├── ExportNotReady (409)              the export job has not finished (or failed)
+    ├── RateLimited (429)                 too many verifications; `.retry_after_s`
     ├── TransitionConflict (409)          the invoice's state forbids the action
     │   ├── InvoiceLocked (409)           in a reimbursement claim: no credit, no second lock
     │   ├── InvoiceNotLocked (409)        unlock or reimburse needs a lock first
@@ -31,17 +37,23 @@ __all__ = [
     "AlreadyCredited",
     "AlreadyReimbursed",
     "CreditNoteImmutable",
+    "ExportNotFound",
+    "ExportNotReady",
     "InvalidAmount",
     "InvalidDocument",
     "InvalidInvoiceData",
     "InvalidInvoiceNumber",
+    "InvalidQuery",
     "InvalidTaxId",
     "InvalidTaxRegime",
     "InvoiceLocked",
     "InvoiceNotFound",
     "InvoiceNotLocked",
     "InvoicingError",
+    "NotAuthenticated",
+    "RateLimited",
     "SequenceOverflow",
+    "TitleNotFound",
     "TransitionConflict",
 ]
 
@@ -55,6 +67,11 @@ class InvoicingError(Exception):
     @property
     def detail(self) -> str:
         return str(self)
+
+    @property
+    def extra(self) -> dict[str, object]:
+        """Members the problem document carries besides type, title, status and detail."""
+        return {}
 
 
 class InvalidInvoiceData(InvoicingError):
@@ -78,6 +95,10 @@ class InvalidTaxId(InvalidInvoiceData):
         self.code = code
         self.expected = expected
 
+    @property
+    def extra(self) -> dict[str, object]:
+        return {"code": self.code, "expected_check_character": self.expected}
+
 
 class InvalidInvoiceNumber(InvalidInvoiceData):
     """Not a 20-digit invoice number of our layout."""
@@ -97,6 +118,19 @@ class InvalidTaxRegime(InvalidInvoiceData):
     title = "Invalid tax regime"
 
 
+class InvalidQuery(InvalidInvoiceData):
+    """A query whose bounds cannot hold together (a range that ends before it starts)."""
+
+    title = "Invalid query"
+
+
+class NotAuthenticated(InvoicingError):
+    """No bearer token, or one that names no company or tax bureau officer."""
+
+    status_code = 401
+    title = "Not authenticated"
+
+
 class ActionForbidden(InvoicingError):
     """The actor may not perform this action on this invoice."""
 
@@ -109,6 +143,42 @@ class InvoiceNotFound(InvoicingError):
 
     status_code = 404
     title = "Invoice not found"
+
+
+class TitleNotFound(InvoicingError):
+    """The rider has no invoice title with this id."""
+
+    status_code = 404
+    title = "Invoice title not found"
+
+
+class ExportNotFound(InvoicingError):
+    """No export job has this id."""
+
+    status_code = 404
+    title = "Export not found"
+
+
+class ExportNotReady(InvoicingError):
+    """The export job is still running, or failed: there is no archive to download."""
+
+    status_code = 409
+    title = "Export not ready"
+
+
+class RateLimited(InvoicingError):
+    """Too many verification requests for this invoice or from this client."""
+
+    status_code = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+    @property
+    def extra(self) -> dict[str, object]:
+        return {"retry_after_s": self.retry_after_s}
 
 
 class TransitionConflict(InvoicingError):

@@ -2,7 +2,9 @@
 
 Numbers are reserved per seller and year with one `UPDATE ... RETURNING` on the
 sequence row: the row lock serialises concurrent batchers, and because the reservation
-commits or rolls back with the block, the numbers stay gap-free.
+commits or rolls back with the block, the numbers stay gap-free. A seller's first number
+of a year creates the row with `INSERT ... ON CONFLICT DO NOTHING`, so two transactions
+starting the same year at once both proceed (the second waits for the first's row).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -51,7 +54,12 @@ def reserve_numbers(session: Session, seller_id: str, year: int, count: int) -> 
     )
     after = session.execute(statement).scalar_one_or_none()
     if after is None:
-        session.execute(insert(InvoiceSequence).values(seller_id=seller_id, year=year, next_seq=1))
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(
+            dialect.insert(InvoiceSequence)
+            .values(seller_id=seller_id, year=year, next_seq=1)
+            .on_conflict_do_nothing()
+        )
         after = session.execute(statement).scalar_one()
     return int(after) - count
 

@@ -1,15 +1,18 @@
-"""Tables of e-invoicing: invoices and credit notes, the per-seller number sequences,
-and the riders' invoice titles.
+"""Tables of e-invoicing: invoices and credit notes, their lifecycle events, the
+per-seller number sequences, the riders' invoice titles, the companies and tax bureau
+officers who sign in, and the tax bureau's export jobs.
 
-An invoice row is a projection of its ledger record; `status` follows the lifecycle
-records appended after it.
+An invoice row is a projection of its ledger record; `status` and `locked_by` follow the
+lifecycle records appended after it (`invoice_status` records, and the `credit_note`
+record that reverses it), each of which also has a row in `invoice_events`.
+`invoicing.audit.check_invoices` replays the records and compares.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -18,6 +21,7 @@ class Invoice(SQLModel, table=True):
     __table_args__ = (
         Index("ix_invoices_seller_issued", "seller_id", "issued_at"),
         Index("ix_invoices_buyer_tax_id", "buyer_tax_id"),
+        Index("ix_invoices_original_number", "original_number"),
     )
 
     number: str = Field(primary_key=True)  # 20 digits
@@ -37,8 +41,8 @@ class Invoice(SQLModel, table=True):
     rate_bp: int
     regime: str
     check_code: str
-    original_number: str | None = None
-    locked_by: str | None = None
+    original_number: str | None = None  # what a credit note reverses
+    locked_by: str | None = None  # the company whose claim holds (or reimbursed) it
     record_index: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
 
 
@@ -60,3 +64,61 @@ class InvoiceTitle(SQLModel, table=True):
     tax_id: str | None = None
     is_default: bool = False
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class InvoiceEvent(SQLModel, table=True):
+    """One lifecycle change of an invoice, at the index of the record that made it.
+
+    Lock, unlock and reimburse are `invoice_status` records; credit and retitle are the
+    `credit_note` record that reverses the invoice (`credit_note_number`).
+    """
+
+    __tablename__ = "invoice_events"
+
+    record_index: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    number: str = Field(index=True)
+    action: str  # lock | unlock | reimburse | credit | retitle
+    status: str  # the invoice's status after the action
+    actor_kind: str  # rider | company
+    actor_id: str
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    credit_note_number: str | None = None
+
+
+class Company(SQLModel, table=True):
+    """A buyer company that signs in as its tax ID to claim invoices titled to it."""
+
+    __tablename__ = "companies"
+
+    tax_id: str = Field(primary_key=True)
+    name: str
+    token_sha256: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class TaxOfficer(SQLModel, table=True):
+    """A tax bureau account: reads every invoice, changes none."""
+
+    __tablename__ = "tax_officers"
+
+    id: str = Field(primary_key=True)
+    name: str
+    token_sha256: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ExportJob(SQLModel, table=True):
+    """A bulk export the tax bureau asked for; the archive is `<var_dir>/exports/<id>.zip`."""
+
+    __tablename__ = "invoice_exports"
+
+    id: str = Field(primary_key=True)
+    officer_id: str = Field(index=True)
+    status: str = "pending"  # pending | running | done | failed
+    query_json: str = Field(sa_column=Column(Text, nullable=False))
+    formats: str  # comma-separated: xml, pdf
+    base_url: str  # where the documents' verification URLs point
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    invoice_count: int | None = None
+    archive_bytes: int | None = None
+    archive_sha256: str | None = None
+    error: str | None = None

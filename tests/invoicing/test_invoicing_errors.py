@@ -14,8 +14,14 @@ STATUS = {
     "InvalidInvoiceNumber": 422,
     "InvalidAmount": 422,
     "InvalidTaxRegime": 422,
+    "InvalidQuery": 422,
+    "NotAuthenticated": 401,
     "ActionForbidden": 403,
     "InvoiceNotFound": 404,
+    "TitleNotFound": 404,
+    "ExportNotFound": 404,
+    "ExportNotReady": 409,
+    "RateLimited": 429,
     "TransitionConflict": 409,
     "InvoiceLocked": 409,
     "InvoiceNotLocked": 409,
@@ -44,3 +50,10 @@ def test_titles_are_distinct_and_detail_is_the_message() -> None:
     titles = [getattr(errors, name).title for name in STATUS]
     assert len(set(titles)) == len(titles)
     assert errors.InvoiceLocked("expected X, got Y").detail == "expected X, got Y"
+
+
+def test_problem_extras_carry_the_expected_check_character_and_the_wait() -> None:
+    bad = errors.InvalidTaxId("expected 'T'", code="91440300708461136X", expected="T")
+    assert bad.extra == {"code": "91440300708461136X", "expected_check_character": "T"}
+    assert errors.RateLimited("slow down", retry_after_s=12).extra == {"retry_after_s": 12}
+    assert errors.InvoiceLocked("x").extra == {}
