@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, LargeBinary
+from sqlalchemy import BigInteger, Column, LargeBinary
 from sqlmodel import Field, SQLModel
+
+from ledger.sqltypes import UtcDateTime
 
 
 def _utc() -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=False)
+    return Column(UtcDateTime(), nullable=False)
 
 
 class Operator(SQLModel, table=True):
@@ -60,8 +62,8 @@ class Trip(SQLModel, table=True):
     entry_station: str | None = None
     exit_station: str | None = None
     route_id: str | None = None
-    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    ended_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    started_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     distance_m: int | None = None
     fare_fen: int
     incomplete: bool = False

@@ -15,10 +15,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from farechain.deps import RiderDep, SessionDep
 from invoicing.accounts import hash_token
 from invoicing.errors import NotAuthenticated
-from invoicing.lifecycle import CompanyActor, RiderActor
+from invoicing.lifecycle import CompanyActor, RiderActor, TaxBureauActor
 from invoicing.models import Company, TaxOfficer
 
-__all__ = ["CompanyDep", "RiderActorDep", "TaxOfficerDep"]
+__all__ = [
+    "CompanyDep",
+    "RiderActorDep",
+    "TaxOfficerDep",
+    "company_actor",
+    "rider_actor",
+    "tax_bureau_actor",
+    "tax_officer",
+]
 
 _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -31,7 +39,7 @@ def _token(credentials: Credentials, who: str) -> tuple[str, bytes]:
     return token.split(".", 1)[0], hash_token(token)
 
 
-def _company(session: SessionDep, credentials: Credentials) -> CompanyActor:
+def company_actor(session: SessionDep, credentials: Credentials) -> CompanyActor:
     tax_id, digest = _token(credentials, "company")
     company = session.get(Company, tax_id)
     if company is None or not hmac.compare_digest(digest, company.token_sha256):
@@ -39,7 +47,7 @@ def _company(session: SessionDep, credentials: Credentials) -> CompanyActor:
     return CompanyActor(company.tax_id)
 
 
-def _officer(session: SessionDep, credentials: Credentials) -> TaxOfficer:
+def tax_officer(session: SessionDep, credentials: Credentials) -> TaxOfficer:
     officer_id, digest = _token(credentials, "tax bureau")
     officer = session.get(TaxOfficer, officer_id)
     if officer is None or not hmac.compare_digest(digest, officer.token_sha256):
@@ -47,10 +55,14 @@ def _officer(session: SessionDep, credentials: Credentials) -> TaxOfficer:
     return officer
 
 
-def _rider_actor(rider: RiderDep) -> RiderActor:
+def rider_actor(rider: RiderDep) -> RiderActor:
     return RiderActor(rider.id)
 
 
-CompanyDep = Annotated[CompanyActor, Depends(_company)]
-TaxOfficerDep = Annotated[TaxOfficer, Depends(_officer)]
-RiderActorDep = Annotated[RiderActor, Depends(_rider_actor)]
+def tax_bureau_actor(officer: Annotated[TaxOfficer, Depends(tax_officer)]) -> TaxBureauActor:
+    return TaxBureauActor()
+
+
+CompanyDep = Annotated[CompanyActor, Depends(company_actor)]
+TaxOfficerDep = Annotated[TaxOfficer, Depends(tax_officer)]
+RiderActorDep = Annotated[RiderActor, Depends(rider_actor)]

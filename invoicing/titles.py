@@ -20,7 +20,16 @@ from invoicing.issue import Buyer
 from invoicing.models import InvoiceTitle
 from invoicing.parties import company_title, individual_title
 
-__all__ = ["MAX_TITLES", "add_title", "buyer_of", "get_title", "list_titles", "remove_title", "set_default"]
+__all__ = [
+    "MAX_TITLES",
+    "add_title",
+    "buyer_of",
+    "check_title",
+    "get_title",
+    "list_titles",
+    "remove_title",
+    "set_default",
+]
 
 MAX_TITLES = 20
 
@@ -36,6 +45,30 @@ def add_title(
     now: datetime,
 ) -> InvoiceTitle:
     """Check and store a title; commits."""
+    buyer = check_title(kind, name, tax_id)
+    count = session.scalar(
+        select(func.count()).select_from(InvoiceTitle).where(col(InvoiceTitle.rider_id) == rider_id)
+    )
+    if (count or 0) >= MAX_TITLES:
+        raise InvalidInvoiceData(f"expected at most {MAX_TITLES} titles per rider, got {count}")
+    if make_default:
+        _clear_default(session, rider_id)
+    title = InvoiceTitle(
+        rider_id=rider_id,
+        kind=buyer.kind,
+        name=buyer.name,
+        tax_id=buyer.tax_id,
+        is_default=make_default,
+        created_at=now,
+    )
+    session.add(title)
+    session.commit()
+    session.refresh(title)
+    return title
+
+
+def check_title(kind: str, name: str, tax_id: str | None) -> Buyer:
+    """The buyer a title names; raises `InvalidTaxId` or `InvalidInvoiceData` if it cannot be."""
     if kind == "company":
         if tax_id is None:
             raise InvalidInvoiceData("expected a tax_id for a company title, got none")
@@ -46,25 +79,7 @@ def add_title(
         party = individual_title(name)
     else:
         raise InvalidInvoiceData(f"expected kind 'individual' or 'company', got {kind!r}")
-    count = session.scalar(
-        select(func.count()).select_from(InvoiceTitle).where(col(InvoiceTitle.rider_id) == rider_id)
-    )
-    if (count or 0) >= MAX_TITLES:
-        raise InvalidInvoiceData(f"expected at most {MAX_TITLES} titles per rider, got {count}")
-    if make_default:
-        _clear_default(session, rider_id)
-    title = InvoiceTitle(
-        rider_id=rider_id,
-        kind=kind,
-        name=party.name,
-        tax_id=party.tax_id,
-        is_default=make_default,
-        created_at=now,
-    )
-    session.add(title)
-    session.commit()
-    session.refresh(title)
-    return title
+    return Buyer(kind, party.name, party.tax_id)
 
 
 def list_titles(session: Session, rider_id: str) -> list[InvoiceTitle]:

@@ -10,6 +10,7 @@ guess the others.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
@@ -30,6 +31,7 @@ CHECK_SUFFIX_DIGITS = 6
 @dataclass(frozen=True, slots=True)
 class Verification:
     invoice: Invoice | None
+    seller_name: str | None = None
     receipt: str | None = None
     status_receipt: str | None = None
     status_record_index: int | None = None
@@ -70,8 +72,11 @@ def verify_invoice(
         .order_by(col(InvoiceEvent.record_index).desc())
         .limit(1)
     )
+    record = session.get(LedgerRecord, invoice.record_index)
+    seller = json.loads(record.body)["seller"] if record is not None else {}
     return Verification(
         invoice,
+        seller_name=seller.get("name"),
         receipt=store.receipt_for(session, invoice.record_index),
         status_receipt=None if event_index is None else store.receipt_for(session, event_index),
         status_record_index=event_index,

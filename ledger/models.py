@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, Text
 from sqlmodel import Field, SQLModel
+
+from ledger.sqltypes import UtcDateTime
 
 
 class LedgerRecord(SQLModel, table=True):
@@ -41,7 +43,7 @@ class Block(SQLModel, table=True):
     root: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     prev_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     block_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     checkpoint: str = Field(sa_column=Column(Text, nullable=False))
 
 

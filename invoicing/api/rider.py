@@ -1,0 +1,128 @@
+"""The rider's e-invoicing routes: invoice titles, credit notes and re-titling.
+
+    GET    /v1/me/titles                          the rider's titles
+    POST   /v1/me/titles                          add one (a company's tax ID is checked)
+    PUT    /v1/me/titles/default                  choose the title of later trips
+    DELETE /v1/me/titles/{title_id}
+    POST   /v1/me/invoices/{number}/credit        a red-letter credit note (refund, correction)
+    POST   /v1/me/invoices/{number}/retitle       credit note + new invoice under a new title
+
+and the shared reads (`invoicing.api.reads`). The invoice list and the invoice itself are
+in `farechain.me`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request, Response
+
+from farechain.deps import SessionDep
+from invoicing import titles
+from invoicing.api.reads import NumberPath, add_invoice_reads
+from invoicing.deps import RiderActorDep, rider_actor
+from invoicing.document import CreditReason
+from invoicing.schemas import (
+    ActionResult,
+    ChangePublic,
+    CreditCreate,
+    RetitleCreate,
+    TitleCreate,
+    TitleDefault,
+    TitlePublic,
+)
+from invoicing.transitions import Outcome, credit_invoice, retitle_invoice
+
+router = APIRouter(prefix="/v1/me", tags=["rider invoices"])
+add_invoice_reads(router, rider_actor)
+
+
+@router.get("/titles", response_model=list[TitlePublic])
+def list_titles(rider: RiderActorDep, session: SessionDep) -> list[TitlePublic]:
+    return [
+        TitlePublic.model_validate(t, from_attributes=True)
+        for t in titles.list_titles(session, rider.rider_id)
+    ]
+
+
+@router.post("/titles", response_model=TitlePublic, status_code=201)
+def add_title(body: TitleCreate, rider: RiderActorDep, session: SessionDep) -> TitlePublic:
+    title = titles.add_title(
+        session,
+        rider_id=rider.rider_id,
+        kind=body.kind,
+        name=body.name,
+        tax_id=body.tax_id,
+        make_default=body.is_default,
+        now=datetime.now(UTC),
+    )
+    return TitlePublic.model_validate(title, from_attributes=True)
+
+
+@router.put("/titles/default", response_model=TitlePublic | None)
+def set_default_title(
+    body: TitleDefault, rider: RiderActorDep, session: SessionDep
+) -> TitlePublic | None:
+    title = titles.set_default(session, rider.rider_id, body.title_id)
+    return None if title is None else TitlePublic.model_validate(title, from_attributes=True)
+
+
+@router.delete("/titles/{title_id}", status_code=204, response_class=Response)
+def remove_title(title_id: int, rider: RiderActorDep, session: SessionDep) -> Response:
+    titles.remove_title(session, rider.rider_id, title_id)
+    return Response(status_code=204)
+
+
+@router.post("/invoices/{number}/credit", response_model=ActionResult)
+def credit(
+    number: NumberPath,
+    body: CreditCreate,
+    rider: RiderActorDep,
+    session: SessionDep,
+    request: Request,
+) -> ActionResult:
+    outcome = credit_invoice(
+        session,
+        request.app.state.ledger_writer,
+        actor=rider,
+        number=number,
+        reason=CreditReason(body.reason),
+        now=datetime.now(UTC),
+    )
+    return action_result(outcome)
+
+
+@router.post("/invoices/{number}/retitle", response_model=ActionResult)
+def retitle(
+    number: NumberPath,
+    body: RetitleCreate,
+    rider: RiderActorDep,
+    session: SessionDep,
+    request: Request,
+) -> ActionResult:
+    if body.title_id is not None:
+        buyer = titles.buyer_of(titles.get_title(session, rider.rider_id, body.title_id))
+    else:
+        assert body.title is not None  # the schema asks for exactly one
+        buyer = titles.check_title(body.title.kind, body.title.name, body.title.tax_id)
+    outcome = retitle_invoice(
+        session,
+        request.app.state.ledger_writer,
+        actor=rider,
+        number=number,
+        buyer=buyer,
+        now=datetime.now(UTC),
+    )
+    return action_result(outcome)
+
+
+def action_result(outcome: Outcome) -> ActionResult:
+    return ActionResult(
+        block_height=outcome.block_height,
+        tree_size=outcome.tree_size,
+        changes=[
+            ChangePublic(number=number, status=status, record_index=index)
+            for number, status, index in outcome.changes
+        ],
+    )
+
