@@ -23,6 +23,8 @@ from farechain.signing import load_log_signers, load_verifier_keys
 from gates import api as gates_api
 from gates.errors import GateError
 from gates.service import TapDesk, TapLimits
+from invoicing.api import routers as invoicing_routers
+from invoicing.errors import InvoicingError
 from ledger import api as ledger_api
 from ledger.errors import LedgerError
 from ledger.keys import Verifier
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         book = fare.load_tariffs()
         network = book.network_at(datetime.now(UTC))
         app.state.engine = engine
+        app.state.var_dir = settings.var_dir  # invoice exports are written under it
         app.state.redis = client
         app.state.tap_desk = TapDesk(
             client,
@@ -68,8 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPI(title="farechain", version="0.1.0", lifespan=lifespan)
-    problems.install(app, (GateError, LedgerError, Unauthenticated, me.NotYours))
+    problems.install(app, (GateError, LedgerError, Unauthenticated, me.NotYours, InvoicingError))
     app.include_router(gates_api.router)
+    # Before me.router: its /v1/me/invoices/{number} would also match <number>.xml.
+    for router in invoicing_routers:
+        app.include_router(router)
     app.include_router(me.router)
     app.include_router(ledger_api.router)
     return app

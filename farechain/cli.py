@@ -217,6 +217,42 @@ def rotate_key(
 
 
 @app.command()
+def witness(
+    name: Annotated[str, typer.Option(help="the witness's name, e.g. tax.example/witness")],
+    key: Annotated[Path, typer.Option(help="its private key file (created if absent)")],
+    url: Annotated[str, typer.Option(help="the log's base URL")] = "http://127.0.0.1:8000",
+    state: Annotated[Path | None, typer.Option(help="state file")] = None,
+    log_key: Annotated[
+        list[str] | None, typer.Option(help="the log's verifier key (default: ledger.pub)")
+    ] = None,
+    once: Annotated[bool, typer.Option(help="one round, then exit")] = False,
+    interval_s: Annotated[float, typer.Option(help="seconds between rounds")] = 5.0,
+) -> None:
+    """Cosign the log's checkpoints after checking each is consistent with the last."""
+    from farechain.witness import load_or_create_witness_key, run_witness
+    from ledger.keys import Verifier
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s witness %(message)s")
+    settings = _settings()
+    signer = load_or_create_witness_key(key, name)
+    typer.echo(f"witness key: {signer.verifier.vkey}")
+    keys = log_key or signing.load_verifier_keys(settings.ledger_public_keys_path)
+    if not keys:
+        raise typer.BadParameter("no log key: pass --log-key or run beside the log's var/")
+    state_path = state or key.with_suffix(".state.json")
+    code = run_witness(
+        url,
+        signer,
+        [Verifier.parse(k) for k in keys],
+        state_path,
+        once=once,
+        interval_s=interval_s,
+        stop=None if once else _stop_on_signals(),
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
 def demo(
     trips: Annotated[int, typer.Option(help="metro trips to post")] = 1000,
     url: Annotated[str, typer.Option(help="the running system")] = "http://127.0.0.1:8000",
@@ -240,4 +276,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

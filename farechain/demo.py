@@ -66,6 +66,7 @@ def run_demo(base_url: str, credentials_path: Path, trips: int, *, timeout_s: fl
     by_rider: dict[str, list[Any]] = {}
     for plan in plans:
         by_rider.setdefault(plan[0], []).append(plan)
+
     def ride_all(own: list[Any]) -> None:
         for plan in own:
             ride(plan)

@@ -24,6 +24,7 @@ import fare
 from farechain.deps import rider_token
 from farechain.models import Device, Operator, Rider
 from gates.registry import DeviceInfo, publish_devices, publish_riders
+from invoicing.seed import seed_invoicing
 from invoicing.uscc import uscc_check_char
 
 # Demo sellers. The codes are made up (Shenzhen's division 440300 and a fictitious
@@ -186,4 +187,5 @@ def _create(session: Session, book: fare.TariffBook, riders: int) -> dict[str, A
         rider_creds.append({"id": rider_id, "category": category, "token": token})
     for start in range(0, len(rider_rows), 5_000):
         session.execute(insert(Rider), rider_rows[start : start + 5_000])
-    return {"devices": devices, "riders": rider_creds}
+    invoicing = seed_invoicing(session, [r["id"] for r in rider_creds], now=datetime.now(UTC))
+    return {"devices": devices, "riders": rider_creds, **invoicing}

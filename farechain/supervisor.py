@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import redis
 from sqlalchemy.orm import Session
@@ -24,6 +25,8 @@ from farechain.db import create_schema, make_engine
 from farechain.redis_server import EmbeddedRedis
 from farechain.seed import seed
 from farechain.settings import Settings
+
+TAX_WITNESS = "tax.example/witness"
 
 
 def run_system(settings: Settings, *, riders: int) -> int:
@@ -41,6 +44,7 @@ def run_system(settings: Settings, *, riders: int) -> int:
         engine = make_engine(database_url)
         create_schema(engine)
         signing.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
+        witness_key = _ensure_tax_witness(settings)
         client = redis.Redis.from_url(redis_url)
         credentials = var / "demo-credentials.json"
         with Session(engine) as session:
@@ -54,7 +58,23 @@ def run_system(settings: Settings, *, riders: int) -> int:
             "FARECHAIN_VAR_DIR": str(var),
         }
         server = settings.server
+        base_url = f"http://{server.host}:{server.port}"
         commands = {
+            # The demo's tax bureau cosigns from the start; it waits for the API by itself.
+            "witness": [
+                sys.executable,
+                "-m",
+                "farechain.cli",
+                "witness",
+                "--name",
+                TAX_WITNESS,
+                "--key",
+                str(witness_key),
+                "--url",
+                base_url,
+                "--state",
+                str(var / "witness" / "tax.json"),
+            ],
             "api": [
                 sys.executable,
                 "-m",
@@ -91,6 +111,20 @@ def run_system(settings: Settings, *, riders: int) -> int:
         print("farechain stopped; state kept in", var)
 
 
+def _ensure_tax_witness(settings: Settings) -> Path:
+    """The tax bureau's witness key, trusted by the log (listed in witnesses.pub)."""
+    from farechain.witness import load_or_create_witness_key
+
+    path = settings.var_dir.resolve() / "keys" / "tax-witness.key"
+    vkey = load_or_create_witness_key(path, TAX_WITNESS).verifier.vkey
+    trusted = settings.witness_keys_path
+    if vkey not in signing.load_verifier_keys(trusted):
+        with trusted.open("a") as file:
+            file.write(vkey + "\n")
+    (settings.var_dir / "witness").mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _wait(children: list[tuple[str, subprocess.Popen[bytes]]]) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -104,7 +138,7 @@ def _wait(children: list[tuple[str, subprocess.Popen[bytes]]]) -> int:
 
 
 def _stop(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
-    for _, child in children:  # started in the order api, sweeper, batcher
+    for _, child in children:  # started in the order witness, api, sweeper, batcher
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
             try:

@@ -240,7 +240,7 @@ def witness_round(
         decision = decide(state, seen, proof)
     except WitnessRefusal as refusal:
         if refusal.kind in _EVIDENCE:
-            pass
+            _keep_evidence(state_path, refusal, seen.note)
         raise
     if decision.action is Action.COSIGN:
         cosigned = cosign_checkpoint(seen, signer, next_timestamp(state, now_s()))

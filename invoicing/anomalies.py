@@ -116,7 +116,12 @@ def _credits_exceeding(session: Session, limit: int) -> list[Anomaly]:
 
 def _locked_by_others(session: Session, limit: int) -> list[Anomaly]:
     rows = session.execute(
-        select(col(Invoice.number), col(Invoice.status), col(Invoice.buyer_tax_id), col(Invoice.locked_by))
+        select(
+            col(Invoice.number),
+            col(Invoice.status),
+            col(Invoice.buyer_tax_id),
+            col(Invoice.locked_by),
+        )
         .where(
             col(Invoice.status).in_(["locked", "reimbursed"]),
             or_(
@@ -161,7 +166,9 @@ def _future_dates(session: Session, now: datetime, limit: int) -> list[Anomaly]:
 def _numbering_gaps(session: Session, limit: int) -> list[Anomaly]:
     prefix = func.substr(col(Invoice.number), 1, _PREFIX)
     groups = session.execute(
-        select(prefix, func.count(), func.max(col(Invoice.number))).group_by(prefix).order_by(prefix)
+        select(prefix, func.count(), func.max(col(Invoice.number)))
+        .group_by(prefix)
+        .order_by(prefix)
     ).all()
     found = []
     for start, count, highest in groups:

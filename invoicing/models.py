@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
+
+from ledger.sqltypes import UtcDateTime
 
 
 class Invoice(SQLModel, table=True):
@@ -33,7 +35,7 @@ class Invoice(SQLModel, table=True):
     buyer_kind: str = "individual"  # individual | company
     buyer_name: str
     buyer_tax_id: str | None = None
-    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    issued_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     issue_date: str = Field(index=True)  # YYYY-MM-DD in Asia/Shanghai, as printed
     total_fen: int
     base_fen: int
@@ -63,7 +65,7 @@ class InvoiceTitle(SQLModel, table=True):
     name: str
     tax_id: str | None = None
     is_default: bool = False
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class InvoiceEvent(SQLModel, table=True):
@@ -81,7 +83,7 @@ class InvoiceEvent(SQLModel, table=True):
     status: str  # the invoice's status after the action
     actor_kind: str  # rider | company
     actor_id: str
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     credit_note_number: str | None = None
 
 
@@ -116,8 +118,8 @@ class ExportJob(SQLModel, table=True):
     query_json: str = Field(sa_column=Column(Text, nullable=False))
     formats: str  # comma-separated: xml, pdf
     base_url: str  # where the documents' verification URLs point
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     invoice_count: int | None = None
     archive_bytes: int | None = None
     archive_sha256: str | None = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -127,13 +128,12 @@ def vat_totals(session: Session, query: InvoiceFilter, *, period: str) -> list[V
         raise InvalidQuery(f"expected period 'day' or 'month', got {period!r}")
     # YYYY-MM-DD: the first 7 characters are the month; substr is in SQLite and PostgreSQL.
     key = (
-        col(Invoice.issue_date)
-        if period == "day"
-        else func.substr(col(Invoice.issue_date), 1, 7)
+        col(Invoice.issue_date) if period == "day" else func.substr(col(Invoice.issue_date), 1, 7)
     ).label("period")
     sign = case((col(Invoice.kind) == "credit_note", -1), else_=1)
+    # sqlalchemy's select: sqlmodel's is typed for at most four columns.
     statement = (
-        select(
+        sa_select(
             col(Invoice.seller_id),
             key,
             col(Invoice.rate_bp),

@@ -8,7 +8,8 @@ order the API saw them):
 
 `flag` is `n` for a new request, `r` for a deliberate resend of an answered one;
 `outcome` is the status the API gave (opened, closed, incomplete, recorded),
-`refused:<http status>` or `lost` (no answer after every attempt); `replayed` is the
+`refused:<http status>`, `lost` (no answer after every attempt) or `stopped` (Locust
+stopped the user while the request was in flight); `replayed` is the
 `Idempotent-Replayed` header (1, 0, or - without an answer); `expected` is, for a
 resend, the status the first answer gave (else -).
 
@@ -89,12 +90,13 @@ class Expectations:
     requests: int = 0  # every journal line
     refused: int = 0
     lost: int = 0
+    stopped: int = 0  # in flight when the load stopped
     resends: int = 0
     resends_replayed: int = 0
     open_at_end: int = 0
     first_ms: int | None = None
     last_ms: int | None = None
-    answered_ms: list[int] = field(default_factory=list)  # accepted new taps, for rates
+    accepted_per_s: dict[int, int] = field(default_factory=dict)  # epoch second -> taps
     problems: list[str] = field(default_factory=list)  # each one fails the run
     notes: list[str] = field(default_factory=list)  # surprises that lose nothing
 
@@ -119,8 +121,11 @@ def expect_ledger(lines: Iterable[Line]) -> Expectations:
         if line.flag == "r":
             _check_resend(out, line)
             continue
-        if line.outcome == "lost":
-            out.lost += 1
+        if line.outcome in ("lost", "stopped"):
+            if line.outcome == "lost":
+                out.lost += 1
+            else:
+                out.stopped += 1
             out.at_most_once.add(line.event_id)
             unsure.add(line.rider)
             if line.rider in open_entry:
@@ -134,14 +139,13 @@ def expect_ledger(lines: Iterable[Line]) -> Expectations:
             out.problem(f"{line.event_id}: expected a known status, got {line.outcome!r}")
             continue
         out.taps_accepted += 1
-        out.answered_ms.append(line.answered_ms)
+        second = line.answered_ms // 1000
+        out.accepted_per_s[second] = out.accepted_per_s.get(second, 0) + 1
         if out.first_ms is None:
             out.first_ms = line.answered_ms
         out.last_ms = line.answered_ms
         if line.replayed == "1" and line.attempts == 1:
-            out.problem(
-                f"{line.event_id}: a new event_id was answered as a replay; ids collided"
-            )
+            out.problem(f"{line.event_id}: a new event_id was answered as a replay; ids collided")
         _pair(out, open_entry, unsure, line)
     for event_id in open_entry.values():
         out.at_most_once.add(event_id)  # still open, or swept by the sweeper later
@@ -167,9 +171,7 @@ def _pair(out: Expectations, open_entry: dict[str, str], unsure: set[str], line:
             )
             out.at_most_once.add(entry)
         elif line.outcome == "closed" and entry is None and rider not in unsure:
-            out.note(
-                f"rider {rider}: exit {event_id} closed a journey opened before this run"
-            )
+            out.note(f"rider {rider}: exit {event_id} closed a journey opened before this run")
     else:
         out.exactly_once.add(event_id)
 

@@ -12,6 +12,7 @@ invoice may not move, nothing at all and the reason for the first that may not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -61,7 +62,7 @@ def read_invoice(number: NumberPath, company: CompanyDep, session: SessionDep) -
     )
 
 
-def _act(action: Action) -> object:
+def _act(action: Action) -> Callable[..., ActionResult]:
     def act(
         body: NumberBatch, company: CompanyDep, session: SessionDep, request: Request
     ) -> ActionResult:

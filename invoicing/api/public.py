@@ -62,4 +62,3 @@ async def verify(
         status_record_index=found.status_record_index,
         status_receipt=found.status_receipt,
     )
-

@@ -13,7 +13,8 @@ Register them before any `/invoices/{number}` route: that one would also match
 `<number>.xml`.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI must see the local `ActorDep` alias in
+# the route signatures below as an object, not as a name to look up in module globals.
 
 from collections.abc import Callable
 from typing import Annotated

@@ -125,4 +125,3 @@ def action_result(outcome: Outcome) -> ActionResult:
             for number, status, index in outcome.changes
         ],
     )
-

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -49,6 +50,14 @@ def test_up_runs_the_whole_system_stops_cleanly_and_resumes(tmp_path: Path) -> N
         wait_for_http(f"{base}/v1/ledger/key", timeout_s=60)
         summary = run_demo(base, tmp_path / "var" / "demo-credentials.json", 30)
         assert "all 30 trips" in summary, summary
+        # The demo's tax-bureau witness cosigns the newest checkpoint within a few rounds.
+        deadline = time.monotonic() + 30
+        while True:
+            with urllib.request.urlopen(f"{base}/v1/ledger/checkpoint") as answer:
+                if "\u2014 tax.example/witness " in answer.read().decode():
+                    break
+            assert time.monotonic() < deadline, "the witness never cosigned"
+            time.sleep(0.5)
     finally:
         output = _stop(process)
     assert "farechain stopped" in output

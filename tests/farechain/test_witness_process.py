@@ -15,14 +15,19 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from farechain import signing
 from farechain.witness import (
     EXIT_ERROR,
     EXIT_OK,
@@ -42,7 +47,10 @@ from ledger.cosignature import open_cosignature
 from ledger.keys import KeyType, Signer, Verifier
 from ledger.merkle import leaf_hash
 from ledger.note import parse_note, parse_signature_line
+from ledger.records import encode_record
+from ledger.store import LedgerWriter
 from ledger.witness import WitnessState
+from tests.builders import make_settings
 
 ORIGIN = "farechain.example/ledger"
 WITNESS_NAME = "tax.example/witness"
@@ -199,17 +207,14 @@ def test_each_round_cosigns_growth_and_skips_what_it_already_cosigned(
 ) -> None:
     state_path = tmp_path / "witness.json"
     for grow in (3, 5, 1, 0, 24):
-        log.grow(grow) if grow else None
+        if grow:  # 0: a round with nothing new
+            log.grow(grow)
         assert _once(base_url, state_path) == EXIT_OK
     assert [post["tree_size"] for post in log.posts] == [3, 8, 9, 33]
     assert _verified_cosigners(log) == [WITNESS_NAME]
-    assert load_state(state_path) == WitnessState(
-        ORIGIN, 33, Checkpoint.parse(parse_note(log.notes[33]).text).root, _state_time(state_path)
-    )
-
-
-def _state_time(path: Path) -> int:
-    return int(json.loads(path.read_text())["timestamp"])
+    state = load_state(state_path)
+    assert state is not None
+    assert (state.size, state.root) == (33, Checkpoint.parse(parse_note(log.notes[33]).text).root)
 
 
 def test_a_log_that_rewrites_history_is_refused_and_nothing_is_posted(
@@ -334,19 +339,22 @@ def test_the_loop_keeps_cosigning_then_keeps_refusing_a_fork_until_stopped(
                 stop=stop,
                 timeout_s=5,
             )
-        )
+        ),
+        daemon=True,
     )
     log.grow(2)
     thread.start()
-    _wait_for(lambda: _cosigned_size(state_path) == 2)
-    log.grow(7)
-    _wait_for(lambda: _cosigned_size(state_path) == 9)
-    log.rewrite(keep=1, total=12)
-    _wait_for(lambda: (tmp_path / "witness.json.refused").exists())
-    time.sleep(0.1)  # several more rounds against the rewritten log
-    assert thread.is_alive()
-    stop.set()
-    thread.join(timeout=5)
+    try:
+        _wait_for(lambda: _cosigned_size(state_path) == 2)
+        log.grow(7)
+        _wait_for(lambda: _cosigned_size(state_path) == 9)
+        log.rewrite(keep=1, total=12)
+        _wait_for(lambda: (tmp_path / "witness.json.refused").exists())
+        time.sleep(0.1)  # several more rounds against the rewritten log
+        assert thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
     assert result == [EXIT_REFUSED]
     assert [post["tree_size"] for post in log.posts] == [2, 9]
     assert _cosigned_size(state_path) == 9
@@ -372,7 +380,7 @@ def test_the_witness_key_is_created_once_private_and_reloaded(tmp_path: Path) ->
     assert path.read_text() == signer.skey + "\n"
     again = load_or_create_witness_key(path, WITNESS_NAME)
     assert again.verifier == signer.verifier
-    with pytest.raises(ValueError, match="expected a key named 'other.example/w'"):
+    with pytest.raises(ValueError, match=r"expected a key named 'other\.example/w'"):
         load_or_create_witness_key(path, "other.example/w")
 
 
@@ -402,3 +410,66 @@ def test_the_state_file_is_replaced_atomically(tmp_path: Path) -> None:
     assert load_state(path) == second
     assert os.stat(path).st_ino != inode  # a new file renamed over the old one
     assert sorted(p.name for p in tmp_path.iterdir()) == ["witness.json"]  # no temp left
+
+
+def test_the_witness_cosigns_the_real_app_over_a_real_socket(
+    engine: Engine, var_dir: Path, database_url: str, redis_url: str
+) -> None:
+    """End to end with farechain's own ledger API (uvicorn in a thread, not a stand-in)."""
+    from farechain.app import create_app
+
+    settings = make_settings(var_dir, database_url, redis_url)
+    signing.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
+    log_keys = [
+        Verifier.parse(k) for k in signing.load_verifier_keys(settings.ledger_public_keys_path)
+    ]
+    witness = load_or_create_witness_key(var_dir / "keys" / "witness.key", WITNESS_NAME)
+    settings.witness_keys_path.write_text(witness.verifier.vkey + "\n")
+    writer = LedgerWriter(
+        origin=settings.ledger.origin,
+        signers=signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin),
+    )
+
+    def seal(count: int) -> None:
+        with Session(engine) as session:
+            head = writer.lock_head(session)
+            bodies = [
+                ("test", encode_record({"type": "test", "v": 1, "n": head.tree_size + i}))
+                for i in range(count)
+            ]
+            writer.append_block(session, head, bodies, datetime.now(UTC))
+            session.commit()
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(create_app(settings), log_level="warning", ws="none", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        _wait_for(lambda: server.started)
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        state_path = var_dir / "witness.json"
+
+        def once() -> int:
+            return run_witness(
+                base, witness, log_keys, state_path, once=True, interval_s=0, timeout_s=10
+            )
+
+        assert once() == EXIT_OK  # the empty log: nothing yet
+        seal(3)
+        assert once() == EXIT_OK
+        seal(5)
+        seal(2)
+        assert once() == EXIT_OK
+        assert once() == EXIT_OK  # up to date
+        note = LogClient(base).checkpoint()
+        assert note is not None
+        verified = verify_checkpoint(note, log_keys, [witness.verifier], quorum=1)
+        assert verified.checkpoint.size == 10
+        state = load_state(state_path)
+        assert state is not None and (state.size, state.root) == (10, verified.checkpoint.root)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

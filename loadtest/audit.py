@@ -1,0 +1,179 @@
+"""The run's audit: the ledger holds what the journal says was accepted, once each.
+
+It reads the ledger records appended since the run began (trip, charge and invoice
+records, the truth) and the projection rows riders and the tax bureau read (trips,
+invoices), and checks them against `journal.Expectations`:
+- every trip-end the generator saw accepted has exactly one trip record, one charge
+  record, one invoice record, one trip row and one invoice row;
+- a trip-end whose fate the generator does not know has at most one of each;
+- a refused request left nothing, and no other trip of this run appears.
+It also measures each trip's lag: from the tap's arrival at the API (`received_ms`, kept
+in the trip record) to its block's time, and to the moment the sampler first saw that
+block committed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+import redis
+from sqlalchemy import Engine, text
+
+from gates import keys
+from loadtest.journal import Expectations
+
+_SHOWN = 10
+
+
+@dataclass
+class LedgerCheck:
+    trips_on_ledger: int = 0  # trip records of this run
+    checked: int = 0  # trip-ends that had to be there exactly once
+    lost: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    incomplete_records: list[str] = field(default_factory=list)  # no invoice, charge or row
+    unexpected: list[str] = field(default_factory=list)
+    refused_but_present: list[str] = field(default_factory=list)
+    dead_letters: list[str] = field(default_factory=list)  # "event_id: reason"
+    lag_block_ms: list[float] = field(default_factory=list)
+    lag_commit_ms: list[float] = field(default_factory=list)
+    lag_points: list[tuple[int, float]] = field(default_factory=list)  # (seen ms, lag ms)
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        for label, ids in (
+            ("lost (accepted, not on the ledger)", self.lost),
+            ("duplicated on the ledger", self.duplicated),
+            ("without their full set of records and rows", self.incomplete_records),
+            ("on the ledger but never accepted", self.unexpected),
+            ("refused but on the ledger", self.refused_but_present),
+        ):
+            if ids:
+                shown = ", ".join(ids[:_SHOWN])
+                found.append(f"{len(ids)} trip-ends {label}: {shown}")
+        if self.dead_letters and self.lost:
+            found.append("dead letters of this run: " + "; ".join(self.dead_letters[:_SHOWN]))
+        return found
+
+
+def audit_run(
+    engine: Engine,
+    client: redis.Redis | None,
+    expected: Expectations,
+    *,
+    id_prefix: str,
+    from_height: int,
+    block_seen_ms: Mapping[int, int],
+) -> LedgerCheck:
+    """Check the blocks above `from_height` against `expected` (ids start with id_prefix)."""
+    check = LedgerCheck()
+    records: dict[str, Counter[str]] = {k: Counter() for k in ("trip", "charge", "invoice")}
+    rows: dict[str, Counter[str]] = {"trips": Counter(), "invoices": Counter()}
+    with engine.connect() as connection:
+        block_ms = {
+            int(h): _epoch_ms(created)
+            for h, created in connection.execute(
+                text("SELECT height, created_at FROM blocks WHERE height > :h"),
+                {"h": from_height},
+            )
+        }
+        first_index = connection.execute(
+            text("SELECT coalesce(min(first_index), -1) FROM blocks WHERE height > :h"),
+            {"h": from_height},
+        ).scalar_one()
+        result = connection.execution_options(yield_per=5_000).execute(
+            text(
+                "SELECT type, body, block_height FROM ledger_records "
+                "WHERE block_height > :h AND type IN ('trip', 'charge', 'invoice')"
+            ),
+            {"h": from_height},
+        )
+        for kind, body, height in result:
+            record = orjson.loads(body)
+            event_id = record["event_id"] if kind == "trip" else record["trip_event_id"]
+            if not event_id.startswith(id_prefix):
+                continue
+            records[kind][event_id] += 1
+            if kind == "trip":
+                tap = record["end"] or record["start"]
+                received = int(tap["received_ms"])
+                check.lag_block_ms.append(block_ms[int(height)] - received)
+                seen = block_seen_ms.get(int(height))
+                if seen is not None:
+                    check.lag_commit_ms.append(seen - received)
+                    check.lag_points.append((seen, seen - received))
+        for (event_id,) in connection.execute(
+            text("SELECT event_id FROM trips WHERE block_height > :h"), {"h": from_height}
+        ):
+            if event_id.startswith(id_prefix):
+                rows["trips"][event_id] += 1
+        for (event_id,) in connection.execute(
+            text("SELECT trip_event_id FROM invoices WHERE record_index >= :i"),
+            {"i": first_index},
+        ):
+            if event_id.startswith(id_prefix):
+                rows["invoices"][event_id] += 1
+    check.trips_on_ledger = sum(records["trip"].values())
+    _compare(check, expected, records, rows)
+    if check.lost and client is not None:
+        check.dead_letters = _dead_letters(client, id_prefix)
+    return check
+
+
+def _compare(
+    check: LedgerCheck,
+    expected: Expectations,
+    records: Mapping[str, Counter[str]],
+    rows: Mapping[str, Counter[str]],
+) -> None:
+    counters = [*records.values(), *rows.values()]
+    trips = records["trip"]
+    for event_id in sorted(expected.exactly_once):
+        check.checked += 1
+        n = trips[event_id]
+        if n == 0:
+            check.lost.append(event_id)
+        elif n > 1:
+            check.duplicated.append(event_id)
+        elif any(c[event_id] != 1 for c in counters):
+            check.incomplete_records.append(event_id)
+    for event_id in sorted(expected.at_most_once):
+        counts = {c[event_id] for c in counters}
+        if max(counts) > 1:
+            check.duplicated.append(event_id)
+        elif len(counts) > 1:
+            check.incomplete_records.append(event_id)
+    for event_id in sorted(expected.absent):
+        if any(c[event_id] for c in counters):
+            check.refused_but_present.append(event_id)
+    known = expected.exactly_once | expected.at_most_once
+    check.unexpected = sorted(_ids(counters) - known - expected.absent)
+
+
+def _ids(counters: Iterable[Counter[str]]) -> set[str]:
+    found: set[str] = set()
+    for counter in counters:
+        found.update(counter)
+    return found
+
+
+def _dead_letters(client: redis.Redis, id_prefix: str) -> list[str]:
+    letters = []
+    entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(keys.DEAD_LETTERS)  # type: ignore[assignment]
+    for _, fields in entries:
+        event_id = fields.get(b"event_id", b"").decode()
+        if event_id.startswith(id_prefix):
+            letters.append(f"{event_id}: {fields.get(b'reason', b'').decode()}")
+    return letters
+
+
+def _epoch_ms(created: object) -> int:
+    moment = created if isinstance(created, datetime) else datetime.fromisoformat(str(created))
+    if moment.tzinfo is None:  # SQLite hands back naive times; they are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)

@@ -1,0 +1,150 @@
+"""The run's summary: the figures the issue asks for, the audit's verdict, the goals.
+
+A run passes when the audit finds every accepted trip-end on the ledger exactly once
+with its invoice, every resend deduplicated, `farechain verify` succeeds and errors
+stay under the allowed rate. The speed goals are reported beside the figures; they
+fail the run only when asked (`--strict-goals`), so a slow machine still gets a verdict
+on correctness.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from loadtest.stats import Rates, Responses
+
+GOAL_TAPS_PER_S = 2000.0
+GOAL_RESPONSE_P99_MS = 100.0
+GOAL_LAG_P99_MS = 2000.0
+
+
+@dataclass
+class Summary:
+    run_id: str
+    run_dir: str
+    plan: str
+    users: int
+    taps_accepted: int
+    taps: Rates
+    trip_ends_expected: int
+    trip_ends_committed: Rates
+    responses: Responses
+    refused: int
+    lost: int
+    stopped: int
+    resends: int
+    resends_replayed: int
+    open_at_end: int
+    lag_block_p50_ms: float
+    lag_block_p99_ms: float
+    lag_commit_p50_ms: float
+    lag_commit_p99_ms: float
+    max_queue: int
+    max_pending: int
+    drained_s: float
+    cpu_mean: dict[str, float]
+    trips_on_ledger: int
+    checked: int
+    problems: list[str]
+    notes: list[str]
+    verify_ok: bool
+    verify_output: str
+    max_error_rate: float
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def error_rate(self) -> float:
+        return self.responses.failures / self.responses.requests if self.responses.requests else 0
+
+    @property
+    def correct(self) -> bool:
+        return not self.problems and self.verify_ok
+
+    def goals(self) -> list[tuple[str, str, bool]]:
+        return [
+            (
+                f"taps/s sustained >= {GOAL_TAPS_PER_S:,.0f}",
+                f"{self.taps.mean:,.0f}",
+                self.taps.mean >= GOAL_TAPS_PER_S,
+            ),
+            (
+                f"response p99 <= {GOAL_RESPONSE_P99_MS:.0f} ms",
+                f"{self.responses.p99_ms:,.0f} ms",
+                self.responses.p99_ms <= GOAL_RESPONSE_P99_MS,
+            ),
+            (
+                f"tap-out -> signed block p99 <= {GOAL_LAG_P99_MS:,.0f} ms",
+                f"{self.lag_commit_p99_ms:,.0f} ms",
+                self.lag_commit_p99_ms <= GOAL_LAG_P99_MS,
+            ),
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["error_rate"] = self.error_rate
+        data["correct"] = self.correct
+        data["goals"] = [{"goal": g, "measured": m, "met": ok} for g, m, ok in self.goals()]
+        finite: dict[str, Any] = _finite(data)
+        return finite
+
+    def render(self) -> str:
+        r, t, c = self.responses, self.taps, self.trip_ends_committed
+        lines = [
+            f"farechain load test {self.run_id}: {self.plan}, {self.users} users",
+            f"  taps accepted       {self.taps_accepted:,} "
+            f"({t.mean:,.0f}/s sustained over {t.seconds} s, p5 {t.p5:,.0f}/s, "
+            f"best minute {t.best_60s:,.0f}/s)",
+            f"  trip-ends           {self.trip_ends_expected:,} accepted; committed "
+            f"{c.mean:,.0f}/s sustained, best minute {c.best_60s:,.0f}/s",
+            f"  responses           {r.requests:,} requests, p50 {r.p50_ms:,.0f} ms, "
+            f"p95 {r.p95_ms:,.0f} ms, p99 {r.p99_ms:,.0f} ms, max {r.max_ms:,.0f} ms",
+            f"  errors              {r.failures:,} failed requests ({self.error_rate:.3%}); "
+            f"{self.refused:,} refused, {self.lost:,} unanswered after retries, "
+            f"{self.stopped:,} in flight when the load stopped",
+            f"  batcher lag         tap-out -> block time p50 {self.lag_block_p50_ms:,.0f} ms, "
+            f"p99 {self.lag_block_p99_ms:,.0f} ms; -> commit seen p50 "
+            f"{self.lag_commit_p50_ms:,.0f} ms, p99 {self.lag_commit_p99_ms:,.0f} ms",
+            f"  queue               max depth {self.max_queue:,} (pending {self.max_pending:,}); "
+            f"drained {self.drained_s:.1f} s after the load stopped",
+            "  cpu (% of a core)   "
+            + ", ".join(f"{k} {v:.0f}" for k, v in sorted(self.cpu_mean.items())),
+            "  cpu ms per tap      "
+            + ", ".join(
+                f"{k} {v * 10 / t.mean:.2f}"
+                for k, v in sorted(self.cpu_mean.items())
+                if t.mean > 0 and k != "machine"
+            ),
+            f"  audit               {self.checked:,} trip-ends checked, "
+            f"{self.trips_on_ledger:,} trip records of this run on the ledger; "
+            f"{self.resends_replayed}/{self.resends} resends deduplicated; "
+            f"{self.open_at_end:,} journeys still open",
+            f"  farechain verify    {'OK' if self.verify_ok else 'FAILED'}: "
+            f"{self.verify_output.strip()[:300]}",
+        ]
+        for goal, measured, met in self.goals():
+            lines.append(f"  goal {'met   ' if met else 'MISSED'}  {goal}: {measured}")
+        lines += [f"  note: {n}" for n in self.notes[:5]]
+        lines += [f"  PROBLEM: {p}" for p in self.problems]
+        if self.error_rate > self.max_error_rate:
+            lines.append(
+                f"  PROBLEM: error rate {self.error_rate:.3%} is above "
+                f"the allowed {self.max_error_rate:.3%}"
+            )
+        lines.append(
+            "  verdict: "
+            + ("PASS" if self.correct and self.error_rate <= self.max_error_rate else "FAIL")
+        )
+        return "\n".join(lines)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: missing figures become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

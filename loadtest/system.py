@@ -1,0 +1,148 @@
+"""A farechain system started for one load-test run, and stopped after it.
+
+It runs `farechain up` as a child (the same supervisor a person runs), with Redis and
+the database chosen here: the embedded Redis under the system's directory unless a
+Redis URL is given, and the database from the given URL or SQLite under the directory.
+The directory persists between runs, so the riders are seeded once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil  # type: ignore[import-untyped]  # no stubs pinned (types-psutil)
+
+from farechain.redis_server import EmbeddedRedis
+
+
+@dataclass
+class StartedSystem:
+    url: str
+    redis_url: str
+    database_url: str | None  # None: SQLite under var_dir, farechain's default
+    var_dir: Path
+    process: subprocess.Popen[bytes]
+    redis: EmbeddedRedis | None
+    roles: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return system_env(self.var_dir, self.redis_url, self.database_url)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.redis is not None:
+            self.redis.stop()
+
+
+def system_env(var_dir: Path, redis_url: str, database_url: str | None) -> dict[str, str]:
+    env = {**os.environ, "FARECHAIN_VAR_DIR": str(var_dir), "REDIS_URL": redis_url}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    else:
+        env.pop("DATABASE_URL", None)
+        env.pop("FARECHAIN_DATABASE_URL", None)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_system(
+    var_dir: Path,
+    *,
+    riders: int,
+    workers: int,
+    port: int,
+    database_url: str | None,
+    redis_url: str | None,
+    batcher: dict[str, int],
+    log_path: Path,
+    ready_timeout_s: float = 600.0,
+) -> StartedSystem:
+    """Start `farechain up` and wait until its API answers (seeding can take a while)."""
+    var_dir = var_dir.resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    embedded = None
+    if not redis_url:
+        embedded = EmbeddedRedis(var_dir / "redis")
+        redis_url = embedded.start()
+    env = system_env(var_dir, redis_url, database_url)
+    for name, value in batcher.items():
+        env[f"FARECHAIN_BATCHER__{name.upper()}"] = str(value)
+    command = [
+        sys.executable, "-m", "farechain.cli", "up",
+        "--riders", str(riders), "--workers", str(workers), "--port", str(port),
+    ]  # fmt: skip
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    system = StartedSystem(
+        f"http://127.0.0.1:{port}", redis_url, database_url, var_dir, process, embedded
+    )
+    try:
+        _wait_ready(system, ready_timeout_s, log_path)
+    except BaseException:
+        system.stop()
+        raise
+    system.roles = _roles(process.pid, redis_url)
+    return system
+
+
+def _wait_ready(system: StartedSystem, timeout_s: float, log_path: Path) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if system.process.poll() is not None:
+            raise RuntimeError(
+                f"farechain up exited with {system.process.returncode}; see {log_path}"
+            )
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{system.url}/openapi.json", timeout=2),
+        ):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"farechain up did not answer in {timeout_s:.0f} s; see {log_path}")
+        time.sleep(0.25)
+
+
+def _roles(supervisor_pid: int, redis_url: str) -> dict[str, list[int]]:
+    """The processes of each role, found by their command lines."""
+    roles: dict[str, list[int]] = {"api": [], "batcher": [], "sweeper": [], "redis": []}
+    with contextlib.suppress(psutil.Error):
+        for child in psutil.Process(supervisor_pid).children():
+            line = " ".join(child.cmdline())
+            if "uvicorn" in line:
+                roles["api"].append(child.pid)
+            elif line.endswith(" batcher"):
+                roles["batcher"].append(child.pid)
+            elif line.endswith(" sweeper"):
+                roles["sweeper"].append(child.pid)
+    port = redis_url.rsplit(":", 1)[-1].split("/")[0]
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            line = " ".join(proc.info["cmdline"] or [])
+            if "redis-server" in (proc.info["name"] or "") and (
+                f":{port}" in line or f"--port {port}" in line
+            ):
+                roles["redis"].append(proc.pid)
+    return {role: pids for role, pids in roles.items() if pids}
