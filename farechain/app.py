@@ -39,7 +39,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url_or_default)
-        client = aioredis.Redis.from_url(settings.redis_url or "", max_connections=256)
+        # A request waits for a free connection (up to 5 s) instead of failing at once.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.redis_url or "", max_connections=256, timeout=5
+        )
+        client = aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
         book = fare.load_tariffs()
         network = book.network_at(datetime.now(UTC))
         app.state.engine = engine

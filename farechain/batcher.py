@@ -7,11 +7,19 @@ events. A crash before the commit leaves the events pending: this batcher reads 
 pending entries first when it starts, and any batcher takes over entries that another,
 dead consumer left idle for `reclaim_idle_ms` (XAUTOCLAIM). Replays are harmless because
 sealing drops events whose id is already on the ledger.
+
+Only the holder of a Redis lease (renewed at every block, 10 s long) seals; a second
+batcher stands by and takes over when the lease lapses. The ledger head lock would keep
+two writers from corrupting the log anyway; the lease keeps a stale batcher's in-memory
+rider histories from pricing trips.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -41,6 +49,15 @@ class BatcherLimits:
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
+_LEASE_MS = 10_000
+# Renew the lease if we hold it, take it if it is free; atomically.
+_LEASE_SCRIPT = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if holder then return 0 end
+return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) and 1 or 0
+"""
+
 
 class Batcher:
     def __init__(
@@ -58,6 +75,9 @@ class Batcher:
         self.limits = limits
         self.consumer = consumer
         self._last_reclaim = 0.0
+        self._check_own_pending = True
+        self._identity = f"{socket.gethostname()}:{os.getpid()}"
+        self._lease = client.register_script(_LEASE_SCRIPT)
 
     def ensure_group(self) -> None:
         try:
@@ -68,15 +88,48 @@ class Batcher:
 
     def run(self, stop: threading.Event) -> None:
         self.ensure_group()
+        standing_by = False
+        blocks = 0
         while not stop.is_set():
             try:
+                if not self.hold_lease():
+                    if not standing_by:
+                        log.info("standing by: another batcher holds the ledger lease")
+                        standing_by = True
+                    stop.wait(1.0)
+                    continue
+                if standing_by:
+                    # Another batcher wrote meanwhile: what memory holds may be stale.
+                    self.sealer.forget()
+                    self._check_own_pending = standing_by = False
                 self.step()
-            except (redis.ConnectionError, OSError) as error:
+                blocks += 1
+                if blocks % 1000 == 0:
+                    self.sealer.histories.prune(datetime.now(UTC))
+            except redis.ResponseError as error:
+                if "NOGROUP" in str(error):
+                    log.warning("the consumer group is gone (Redis lost its data?); recreating")
+                    self.ensure_group()
+                else:
+                    log.exception("batcher: Redis refused a command; retrying in 1 s")
+                    stop.wait(1.0)
+            except (redis.RedisError, OSError) as error:
                 log.warning("batcher: %s; retrying in 1 s", error)
                 stop.wait(1.0)
             except Exception:
                 log.exception("batcher: block failed; its events stay pending and are retried")
+                self._check_own_pending = True
                 stop.wait(1.0)
+        self._release_lease()
+
+    def _release_lease(self) -> None:
+        with contextlib.suppress(redis.RedisError):
+            if self.redis.get(keys.BATCHER_LEASE) == self._identity.encode():
+                self.redis.delete(keys.BATCHER_LEASE)
+
+    def hold_lease(self) -> bool:
+        """Take or renew the single-writer lease; False while another batcher holds it."""
+        return bool(self._lease(keys=[keys.BATCHER_LEASE], args=[self._identity, _LEASE_MS]))
 
     def step(self) -> SealResult | None:
         """Read one batch and seal it; None when nothing arrived in time."""
@@ -97,8 +150,9 @@ class Batcher:
                 self._maybe_pause("before-commit")
                 session.commit()
             except BaseException:
+                self.sealer.forget()  # first: the rollback itself may fail
+                self._check_own_pending = True
                 session.rollback()
-                self.sealer.forget()
                 raise
         self._maybe_pause("before-ack")
         self._acknowledge([entry_id for entry_id, _ in entries], result, malformed)
@@ -129,11 +183,13 @@ class Batcher:
 
     def _read_batch(self) -> list[Entry]:
         limit = self.limits.block_max_events
-        # Our own pending entries first: a previous life of this consumer read them and
-        # died (or its block failed) before acknowledging.
-        batch = self._xread("0", limit, None)
-        if batch:
-            return batch
+        if self._check_own_pending:
+            # Our own pending entries first: a previous life of this consumer read them
+            # and died (or its block failed) before acknowledging.
+            batch = self._xread("0", limit, None)
+            if batch:
+                return batch
+            self._check_own_pending = False
         batch = self._reclaim(limit)
         if batch:
             return batch

@@ -108,7 +108,7 @@ def sweeper() -> None:
     while not stop.wait(settings.gates.sweep_interval_s):
         try:
             closed = sweeper.sweep_once()
-        except redis.ConnectionError as error:
+        except redis.RedisError as error:
             logging.warning("sweeper: %s", error)
             continue
         if closed:

@@ -9,6 +9,7 @@ the entry when the journey was never closed.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,10 +31,6 @@ class TripEndEvent:
     end: dict[str, Any] | None
 
     @property
-    def incomplete(self) -> bool:
-        return self.mode == "metro" and (self.start is None or self.end is None)
-
-    @property
     def received_ms(self) -> int:
         tap = self.end or self.start
         assert tap is not None
@@ -42,12 +39,18 @@ class TripEndEvent:
     def to_fare_trip(self, category: str) -> fare.TripEnd:
         start, end = self.start, self.end
         if self.mode == "metro":
+            entered = _time(start["at"]) if start else None
+            exited = _time(end["at"]) if end else None
+            if entered and exited and exited < entered:
+                # Gate clocks may disagree by the allowed skew: an exit stamped before
+                # its entry is a ride of no time, not an unpriceable trip.
+                entered = exited
             return fare.TripEnd(
                 mode="metro",
                 category=category,
                 operator=self.operator,
-                started_at=_time(start["at"]) if start else None,
-                ended_at=_time(end["at"]) if end else None,
+                started_at=entered,
+                ended_at=exited,
                 entry_station=start["station"] if start else None,
                 exit_station=end["station"] if end else None,
             )
@@ -75,19 +78,23 @@ class TripEndEvent:
 
 def parse_event(raw: bytes | str) -> TripEndEvent:
     try:
-        data = json.loads(raw)
-        start, end = data["start"], data["end"]
-        tap = end or start
-        return TripEndEvent(
-            event_id=str(tap["event_id"]),
-            rider=str(data["rider"]),
-            mode=str(data["mode"]),
-            operator=str(tap["operator"]),
-            start=start,
-            end=end,
-        )
+        return event_from_record(json.loads(raw))
     except (ValueError, KeyError, TypeError) as error:
         raise MalformedEvent(f"not a trip-end event: {raw!r:.200}") from error
+
+
+def event_from_record(data: Mapping[str, Any]) -> TripEndEvent:
+    """The event from a stream entry's JSON, or from the trip record made of it."""
+    start, end = data["start"], data["end"]
+    tap = end or start
+    return TripEndEvent(
+        event_id=str(tap["event_id"]),
+        rider=str(data["rider"]),
+        mode=str(data["mode"]),
+        operator=str(tap["operator"]),
+        start=start,
+        end=end,
+    )
 
 
 def _time(text: str) -> datetime:

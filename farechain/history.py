@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -33,7 +34,10 @@ class RiderHistories:
             self._trips[rider] = []
         rows = session.execute(
             select(col(Trip.rider_id), col(Trip.history_json))
-            .where(col(Trip.rider_id).in_(missing), col(Trip.ended_at) >= now - WINDOW)
+            .where(
+                col(Trip.rider_id).in_(missing),
+                func.coalesce(col(Trip.ended_at), col(Trip.started_at)) >= now - WINDOW,
+            )
             .order_by(col(Trip.record_index))
         )
         for rider, text in rows:

@@ -44,6 +44,9 @@ def run(
         str | None, typer.Option(help="test this running system instead of starting one")
     ] = None,
     riders: Annotated[int, typer.Option(help="riders to seed when starting a system")] = 200_000,
+    fresh: Annotated[
+        bool, typer.Option(help="start from an empty ledger (re-seeds; verify stays fast)")
+    ] = False,
     workers: Annotated[int, typer.Option(help="uvicorn workers of a started system")] = 2,
     port: Annotated[int | None, typer.Option(help="port of a started system")] = None,
     block_max_events: Annotated[int | None, typer.Option(help="batcher block size")] = None,
@@ -52,6 +55,7 @@ def run(
     drain_timeout: Annotated[str, typer.Option(help="how long to wait for the batcher")] = "5m",
     max_error_rate: Annotated[float, typer.Option(help="failed requests allowed")] = 0.01,
     strict_goals: Annotated[bool, typer.Option(help="fail when a speed goal is missed")] = False,
+    verify: Annotated[bool, typer.Option(help="run farechain verify after the audit")] = True,
     seed: Annotated[int, typer.Option(help="random seed of the riders' behaviour")] = 1,
 ) -> None:
     """Run the load test headless and print the summary; exit 1 on a failed audit."""
@@ -75,6 +79,7 @@ def run(
         database_url=settings.database_url,
         var_dir=settings.var_dir,
         riders=riders,
+        fresh=fresh,
         workers=workers,
         port=port,
         block_max_events=block_max_events,
@@ -82,6 +87,7 @@ def run(
         out_dir=out_dir,
         drain_timeout_s=parse_duration_s(drain_timeout),
         max_error_rate=max_error_rate,
+        verify=verify,
     )
     summary = run_load_test(options)
     typer.echo(summary.render())

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,16 @@ def install(app: FastAPI, domain_errors: tuple[type[Exception], ...]) -> None:
         assert isinstance(error, HTTPException)
         return problem(error.status_code, str(error.detail), str(error.detail))
 
+    async def on_redis_error(request: Request, error: Exception) -> JSONResponse:
+        log.warning("Redis failed on %s %s: %s", request.method, request.url.path, error)
+        response = problem(
+            503,
+            "Service unavailable",
+            "the tap store is unreachable; retry with the same event_id",
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error", "the server failed; nothing was recorded")
@@ -52,4 +63,5 @@ def install(app: FastAPI, domain_errors: tuple[type[Exception], ...]) -> None:
         app.add_exception_handler(error_class, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RedisError, on_redis_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -9,12 +9,12 @@ commits once and only then acknowledges the events.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ import fare
 from farechain.events import TripEndEvent
 from farechain.history import RiderHistories
 from farechain.models import Charge, Operator, Rider, Trip
+from farechain.projections import charge_record, charge_row, trip_record, trip_row
 from invoicing.issue import (
     INDIVIDUAL_BUYER,
     SHANGHAI,
@@ -38,7 +39,7 @@ from invoicing.issue import (
 from invoicing.models import Invoice
 from invoicing.tax import TaxRegime
 from ledger import merkle, records
-from ledger.store import LedgerWriter, SealedBlock, utc_text
+from ledger.store import LedgerWriter, SealedBlock
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,15 @@ class _Priced:
     trip: fare.TripEnd
     quote: fare.Quote
     seller: SellerInfo
+    history: fare.PricedTrip
+
+
+@dataclass
+class _Rows:
+    trips: list[dict[str, Any]] = field(default_factory=list)
+    charges: list[dict[str, Any]] = field(default_factory=list)
+    invoices: list[dict[str, object]] = field(default_factory=list)
+    debits: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 class Sealer:
@@ -126,11 +136,15 @@ class Sealer:
                 seller = self._seller(session, event.operator)
                 trip = event.to_fare_trip(riders[event.rider][0])
                 quote = self.book.price(trip, self.histories.of(event.rider))
-            except (fare.FareError, LookupError, ValueError) as error:
-                result.rejected.append((event, str(error)))
+            except Exception as error:
+                # One event the engine cannot price must not stop the ledger: it goes to
+                # the dead letters with the reason, and the block goes on without it.
+                log.exception("trip-end %s cannot be priced", event.event_id)
+                result.rejected.append((event, f"{type(error).__name__}: {error}"))
                 continue
-            self.histories.add(event.rider, fare.PricedTrip.from_quote(trip, quote))
-            priced.append(_Priced(event, trip, quote, seller))
+            history = fare.PricedTrip.from_quote(trip, quote)
+            self.histories.add(event.rider, history)
+            priced.append(_Priced(event, trip, quote, seller, history))
         return priced
 
     def _records(
@@ -139,44 +153,26 @@ class Sealer:
         priced: list[_Priced],
         riders: dict[str, tuple[str, int]],
         now: datetime,
-    ) -> tuple[list[tuple[str, bytes]], list[tuple[str, dict[str, object]]]]:
+    ) -> tuple[list[tuple[str, bytes]], _Rows]:
         buyers = default_buyers(session, list({p.event.rider for p in priced}))
         by_seller: dict[str, int] = defaultdict(int)
         for p in priced:
             by_seller[p.seller.id] += 1
+        year = now.astimezone(SHANGHAI).year
         next_seq = {
-            seller: reserve_numbers(session, seller, _local_year(now), count)
+            seller: reserve_numbers(session, seller, year, count)
             for seller, count in by_seller.items()
         }
         balances = {rid: balance for rid, (_, balance) in riders.items()}
         bodies: list[tuple[str, bytes]] = []
-        rows: list[tuple[str, dict[str, object]]] = []
-        issued_at = utc_text(now)
+        rows = _Rows()
         for p in priced:
             e, amount = p.event, p.quote.amount_fen
-            trip_body = records.encode_record(
-                {
-                    "type": "trip",
-                    "v": 1,
-                    "event_id": e.event_id,
-                    "rider": e.rider,
-                    "mode": e.mode,
-                    "operator": e.operator,
-                    "start": e.start,
-                    "end": e.end,
-                    "quote": p.quote.to_record(),
-                }
-            )
+            quote_record = p.quote.to_record()
+            trip_body = records.encode_record(trip_record(e, quote_record))
             balances[e.rider] -= amount
-            charge = {
-                "type": "charge",
-                "v": 1,
-                "trip_event_id": e.event_id,
-                "rider": e.rider,
-                "amount_fen": amount,
-                "balance_after_fen": balances[e.rider],
-                "at": issued_at,
-            }
+            rows.debits[e.rider] += amount
+            charge = charge_record(e, amount, balances[e.rider], now)
             number = number_for(p.seller, now, next_seq[p.seller.id])
             next_seq[p.seller.id] += 1
             invoice = invoice_fields(
@@ -194,42 +190,30 @@ class Sealer:
                 ("charge", records.encode_record(charge)),
                 ("invoice", records.encode_record(invoice)),
             ]
-            rows += [("trip", _trip_row(p)), ("charge", charge), ("invoice", invoice)]
+            rows.trips.append(trip_row(e, p.trip, p.quote, quote_record, p.history))
+            rows.charges.append(charge_row(charge))
+            rows.invoices.append(invoice)
         return bodies, rows
 
-    def _write_projections(
-        self, session: Session, rows: list[tuple[str, dict[str, object]]], block: SealedBlock
-    ) -> None:
-        trips, charges, invoices = [], [], []
-        for offset, (kind, data) in enumerate(rows):
-            index = block.first_index + offset
-            if kind == "trip":
-                trips.append({**data, "record_index": index, "block_height": block.height})
-            elif kind == "charge":
-                charges.append(
-                    {
-                        "record_index": index,
-                        "trip_event_id": data["trip_event_id"],
-                        "rider_id": data["rider"],
-                        "amount_fen": data["amount_fen"],
-                        "balance_after_fen": data["balance_after_fen"],
-                        "charged_at": datetime.fromisoformat(str(data["at"])),
-                    }
-                )
-            else:
-                invoices.append(invoice_row(data, index))
-        session.execute(insert(Trip), trips)
-        session.execute(insert(Charge), charges)
-        session.execute(insert(Invoice), invoices)
-        debits: dict[str, int] = defaultdict(int)
-        for charge in charges:
-            debits[str(charge["rider_id"])] += int(str(charge["amount_fen"]))
+    def _write_projections(self, session: Session, rows: _Rows, block: SealedBlock) -> None:
+        # Each trip made three records in a row: trip, charge, invoice.
+        first = block.first_index
+        for n, row in enumerate(rows.trips):
+            row.update(record_index=first + 3 * n, block_height=block.height)
+        for n, row in enumerate(rows.charges):
+            row["record_index"] = first + 3 * n + 1
+        session.execute(insert(Trip), rows.trips)
+        session.execute(insert(Charge), rows.charges)
+        session.execute(
+            insert(Invoice),
+            [invoice_row(fields, first + 3 * n + 2) for n, fields in enumerate(rows.invoices)],
+        )
         riders = SQLModel.metadata.tables[Rider.__tablename__]
         session.execute(
             update(riders)
             .where(riders.c.id == bindparam("rid"))
             .values(balance_fen=riders.c.balance_fen - bindparam("debit")),
-            [{"rid": rider, "debit": fen} for rider, fen in debits.items()],
+            [{"rid": rider, "debit": fen} for rider, fen in rows.debits.items()],
         )
 
     def _seller(self, session: Session, operator_id: str) -> SellerInfo:
@@ -247,27 +231,3 @@ class Sealer:
             )
             self._sellers[operator_id] = seller
         return seller
-
-
-def _trip_row(p: _Priced) -> dict[str, object]:
-    t, q = p.trip, p.quote
-    return {
-        "event_id": p.event.event_id,
-        "rider_id": p.event.rider,
-        "mode": t.mode,
-        "operator_id": p.event.operator,
-        "entry_station": t.entry_station,
-        "exit_station": t.exit_station,
-        "route_id": t.route,
-        "started_at": t.started_at,
-        "ended_at": t.ended_at,
-        "distance_m": q.distance_m,
-        "fare_fen": q.amount_fen,
-        "incomplete": q.incomplete,
-        "quote_json": json.dumps(q.to_record(), sort_keys=True),
-        "history_json": json.dumps(fare.PricedTrip.from_quote(t, q).to_record(), sort_keys=True),
-    }
-
-
-def _local_year(now: datetime) -> int:
-    return now.astimezone(SHANGHAI).year

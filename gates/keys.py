@@ -18,3 +18,4 @@ def idempotency(event_id: str) -> str:
 
 
 DEAD_LETTERS = "fc:dead"  # trip-ends that could not be priced, with the reason
+BATCHER_LEASE = "fc:batcher-lease"  # the batcher that may write the ledger; others stand by

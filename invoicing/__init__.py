@@ -2,6 +2,14 @@
 
 The names below are the pure core: plain dataclasses and functions, no database, no
 framework. `invoicing.bench` measures them (`python -m invoicing.bench 2000`).
+
+The database services are imported by module, so importing the core pulls in no
+database or web framework: `issue` (the batcher's numbering and records), `titles`,
+`transitions` (lock, unlock, reimburse, credit, re-title: one ledger block per request),
+`queries` and `anomalies` (the tax bureau's reads), `verification` and `ratelimit`
+(public checks), `render` and `exports` (documents), `audit` (tables against the
+ledger), `accounts` and `seed`. `invoicing.api` holds the HTTP routers;
+`invoicing.bench_api` measures verification over HTTP.
 """
 
 from invoicing.checkcode import CHECK_CODE_DIGITS, check_code

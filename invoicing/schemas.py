@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from invoicing.transitions import MAX_BATCH
 
 __all__ = [
+    "MAX_DB_INT",
     "ActionResult",
     "AnomalyPublic",
     "ChangePublic",
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 InvoiceNumberText = Annotated[str, Field(pattern=r"^[0-9]{20}$")]
+# What a 64-bit database integer holds: a larger id or amount is a 422, not a 500.
+MAX_DB_INT = 2**63 - 1
+DbId = Annotated[int, Field(ge=0, le=MAX_DB_INT)]
 Status = Literal["issued", "locked", "reimbursed", "credited"]
 Kind = Literal["invoice", "credit_note"]
 
@@ -63,7 +67,7 @@ class TitlePublic(BaseModel):
 class TitleDefault(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title_id: int | None  # None: buy as an individual again
+    title_id: DbId | None  # None: buy as an individual again
 
 
 class InvoiceView(BaseModel):
@@ -121,7 +125,7 @@ class RetitleCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title_id: int | None = None
+    title_id: DbId | None = None
     title: TitleCreate | None = None
 
     @model_validator(mode="after")
@@ -167,14 +171,14 @@ class InvoiceFilter(BaseModel):
     rider_id: str | None = Field(default=None, max_length=64)
     issued_from: date | None = None
     issued_to: date | None = None
-    min_total_fen: int | None = Field(default=None, ge=0)
-    max_total_fen: int | None = Field(default=None, ge=0)
+    min_total_fen: DbId | None = None
+    max_total_fen: DbId | None = None
     status: Status | None = None
     kind: Kind | None = None
 
 
 class InvoiceSearch(InvoiceFilter):
-    after: int | None = Field(default=None, ge=-1, description="record_index cursor")
+    after: DbId | None = Field(default=None, description="record_index cursor")
     limit: int = Field(default=100, ge=1, le=1000)
 
 

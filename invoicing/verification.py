@@ -74,11 +74,15 @@ def verify_invoice(
     )
     record = session.get(LedgerRecord, invoice.record_index)
     seller = json.loads(record.body)["seller"] if record is not None else {}
+    # Both receipts against the same (newest) checkpoint: one block lookup, not two.
+    block = store.latest_block(session)
     return Verification(
         invoice,
         seller_name=seller.get("name"),
-        receipt=store.receipt_for(session, invoice.record_index),
-        status_receipt=None if event_index is None else store.receipt_for(session, event_index),
+        receipt=store.receipt_for(session, invoice.record_index, block),
+        status_receipt=None
+        if event_index is None
+        else store.receipt_for(session, event_index, block),
         status_record_index=event_index,
     )
 

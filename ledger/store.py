@@ -78,6 +78,7 @@ class LedgerWriter:
         self.origin = origin
         self.signers = list(signers)
         self._size = -1
+        self._head_hash = b""
         self._frontier: list[bytes] = []
 
     def lock_head(self, session: Session) -> LedgerHead:
@@ -100,9 +101,9 @@ class LedgerWriter:
         """Append (type, canonical bytes) records as one signed block; no commit."""
         if not bodies:
             raise ValueError("a block needs at least one record")
-        if self._size != head.tree_size:
+        if (self._size, self._head_hash) != (head.tree_size, head.block_hash):
             self._frontier = load_frontier(session, head.tree_size)
-            self._size = head.tree_size
+            self._size, self._head_hash = head.tree_size, head.block_hash
         first = head.tree_size
         height = head.height + 1
         leaves = [merkle.leaf_hash(body) for _, body in bodies]
@@ -152,6 +153,7 @@ class LedgerWriter:
         # The new frontier is only true once the transaction commits; a rollback shows
         # up as a head size that differs from ours, and the frontier is reloaded.
         self._frontier, self._size = list(result.frontier), size
+        self._head_hash = this_hash
         return SealedBlock(height, first, size, result.root, this_hash, signed)
 
     def forget(self) -> None:

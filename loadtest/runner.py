@@ -12,6 +12,7 @@ import json
 import math
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -58,6 +59,8 @@ class RunOptions:
     var_dir: Path = Path("var")
     # Or start one for the run.
     riders: int = 200_000
+    fresh: bool = False  # wipe the started system's directory (ledger, Redis) first
+    verify: bool = True  # run `farechain verify` after the audit (slow on a big ledger)
     workers: int = 2
     port: int | None = None
     block_max_events: int | None = None
@@ -91,6 +94,8 @@ def run_load_test(options: RunOptions) -> Summary:
             if v is not None
         }
         print(f"starting farechain for the run (log: {run_dir / 'system.log'}) ...", flush=True)
+        if options.fresh:
+            shutil.rmtree(options.out_dir / "system", ignore_errors=True)
         system = start_system(
             options.out_dir / "system",
             riders=options.riders,
@@ -189,7 +194,13 @@ def _run(
     engine.dispose()
     if system is not None:
         system.stop()  # the batcher has drained; free the cores for the audit
-    verify = run_verify(env)
+    verify_began = time.time()
+    verify = (
+        run_verify(env)
+        if options.verify
+        else subprocess.CompletedProcess([], 0, "skipped (--no-verify)", "")
+    )
+    verify_s = time.time() - verify_began
     samples = sampler.samples
     window = (expected.first_ms or 0) // 1000, (expected.last_ms or 0) // 1000
     committed = {s: n for s, n in committed_per_s(samples).items() if window[0] <= s <= window[1]}
@@ -227,6 +238,7 @@ def _run(
         notes=expected.notes,
         verify_ok=verify.returncode == 0,
         verify_output=(verify.stdout + verify.stderr),
+        verify_s=verify_s,
         max_error_rate=options.max_error_rate,
         settings={
             "url": url,

@@ -51,6 +51,7 @@ class Summary:
     notes: list[str]
     verify_ok: bool
     verify_output: str
+    verify_s: float
     max_error_rate: float
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -120,8 +121,8 @@ class Summary:
             f"{self.trips_on_ledger:,} trip records of this run on the ledger; "
             f"{self.resends_replayed}/{self.resends} resends deduplicated; "
             f"{self.open_at_end:,} journeys still open",
-            f"  farechain verify    {'OK' if self.verify_ok else 'FAILED'}: "
-            f"{self.verify_output.strip()[:300]}",
+            f"  farechain verify    {'OK' if self.verify_ok else 'FAILED'} "
+            f"in {self.verify_s:.0f} s: {self.verify_output.strip()[:300]}",
         ]
         for goal, measured, met in self.goals():
             lines.append(f"  goal {'met   ' if met else 'MISSED'}  {goal}: {measured}")

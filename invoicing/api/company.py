@@ -25,7 +25,14 @@ from invoicing.api.rider import action_result
 from invoicing.deps import CompanyDep, company_actor
 from invoicing.lifecycle import Action
 from invoicing.queries import search_invoices
-from invoicing.schemas import ActionResult, InvoiceFilter, InvoiceView, NumberBatch, Status
+from invoicing.schemas import (
+    MAX_DB_INT,
+    ActionResult,
+    InvoiceFilter,
+    InvoiceView,
+    NumberBatch,
+    Status,
+)
 from invoicing.transitions import change_status, visible_invoice
 
 router = APIRouter(prefix="/v1/companies/me", tags=["buyer companies"])
@@ -43,7 +50,9 @@ def list_invoices(
     company: CompanyDep,
     session: SessionDep,
     status: Status | None = None,
-    after: Annotated[int | None, Query(description="record_index cursor")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_DB_INT, description="record_index cursor")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CompanyInvoicePage:
     query = InvoiceFilter(buyer_tax_id=company.tax_id, status=status)

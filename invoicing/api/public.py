@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from farechain.deps import RedisDep, SessionDep
 from invoicing.ratelimit import VerifyLimits, check_verify_limits
-from invoicing.schemas import VerificationPublic
+from invoicing.schemas import MAX_DB_INT, VerificationPublic
 from invoicing.verification import VERIFY_PATH, verify_invoice
 
 router = APIRouter(tags=["public verification"])
@@ -29,7 +29,7 @@ async def verify(
     redis: RedisDep,
     number: Annotated[str, Query(pattern=r"^[0-9]{20}$")],
     issue_date: Annotated[date, Query(alias="date")],
-    total_fen: Annotated[int, Query(ge=0)],
+    total_fen: Annotated[int, Query(ge=0, le=MAX_DB_INT)],
     check: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{20})$")] = None,
     leaf: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{64}$")] = None,
 ) -> VerificationPublic:

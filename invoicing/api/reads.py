@@ -27,13 +27,14 @@ from invoicing.errors import InvoiceNotFound
 from invoicing.lifecycle import Actor
 from invoicing.models import InvoiceEvent
 from invoicing.render import invoice_pdf, invoice_xml
-from invoicing.schemas import EventPublic
+from invoicing.schemas import MAX_DB_INT, EventPublic
 from invoicing.transitions import visible_invoice
 from ledger import store
 
-__all__ = ["NumberPath", "add_invoice_reads", "base_url"]
+__all__ = ["IndexPath", "NumberPath", "add_invoice_reads", "base_url"]
 
 NumberPath = Annotated[str, Path(pattern=r"^[0-9]{20}$", description="20-digit invoice number")]
+IndexPath = Annotated[int, Path(ge=0, le=MAX_DB_INT, description="ledger record index")]
 
 
 def base_url(request: Request) -> str:
@@ -79,7 +80,7 @@ def add_invoice_reads(router: APIRouter, actor: Callable[..., Actor]) -> None:
 
     @router.get("/invoices/{number}/events/{index}/receipt", response_class=Response)
     def read_invoice_event_receipt(
-        number: NumberPath, index: int, who: ActorDep, session: SessionDep
+        number: NumberPath, index: IndexPath, who: ActorDep, session: SessionDep
     ) -> Response:
         invoice = visible_invoice(session, who, number)
         event = session.get(InvoiceEvent, index)

@@ -14,8 +14,9 @@ in `farechain.me`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from farechain.deps import SessionDep
 from invoicing import titles
@@ -23,6 +24,7 @@ from invoicing.api.reads import NumberPath, add_invoice_reads
 from invoicing.deps import RiderActorDep, rider_actor
 from invoicing.document import CreditReason
 from invoicing.schemas import (
+    MAX_DB_INT,
     ActionResult,
     ChangePublic,
     CreditCreate,
@@ -68,7 +70,9 @@ def set_default_title(
 
 
 @router.delete("/titles/{title_id}", status_code=204, response_class=Response)
-def remove_title(title_id: int, rider: RiderActorDep, session: SessionDep) -> Response:
+def remove_title(
+    title_id: Annotated[int, Path(ge=0, le=MAX_DB_INT)], rider: RiderActorDep, session: SessionDep
+) -> Response:
     titles.remove_title(session, rider.rider_id, title_id)
     return Response(status_code=204)
 

@@ -164,8 +164,12 @@ def test_a_rider_cannot_read_another_riders_invoice(
 @pytest.mark.parametrize(
     ("statement", "names"),
     [
-        ("UPDATE trips SET fare_fen = fare_fen + 100 WHERE record_index = 3", "record 3"),
-        ("UPDATE charges SET amount_fen = 1 WHERE record_index = 4", "record 4"),
+        ("UPDATE trips SET fare_fen = fare_fen + 100 WHERE record_index = 3", "record 3: fare_fen"),
+        ("UPDATE trips SET exit_station = 'atlantis' WHERE record_index = 3", "exit_station"),
+        ("UPDATE trips SET history_json = '{}' WHERE record_index = 3", "history_json"),
+        ("UPDATE trips SET record_index = 4 WHERE record_index = 3", "no trip record there"),
+        ("DELETE FROM trips WHERE record_index = 3", "5 trip records on the ledger but 4"),
+        ("UPDATE charges SET amount_fen = 1 WHERE record_index = 4", "record 4: amount_fen"),
         ("UPDATE invoices SET total_fen = 1 WHERE record_index = 5", "record 5"),
     ],
 )
@@ -217,3 +221,24 @@ def test_a_changed_record_is_caught_even_with_its_hash_rewritten(
         session.commit()
     problem = run_audit(engine, settings)
     assert problem is not None and "merkle node (level 0, index 3)" in problem
+
+
+def test_an_exit_stamped_before_its_entry_is_still_priced(
+    system: tuple[TestClient, dict[str, Any], Settings],
+    engine: Engine,
+    redis_client: redis.Redis,
+) -> None:
+    client, creds, settings = system
+    entry_gate, exit_gate = _gates(creds)[:2]
+    # The entry gate's clock runs three minutes fast; the ride took two.
+    for gate, body in (
+        (entry_gate, tap("r0000001", "entry", at=minutes_ago(-3))),
+        (exit_gate, tap("r0000001", "exit", at=minutes_ago(-1))),
+    ):
+        device_id, headers = device(creds, gate)
+        assert client.post(f"/v1/devices/{device_id}/taps", json=body, headers=headers).is_success
+    assert make_batcher(engine, redis_client, settings).drain() == 1
+    with Session(engine) as session:
+        trip = session.scalars(select(Trip)).one()
+    assert not trip.incomplete and trip.started_at == trip.ended_at
+    assert run_audit(engine, settings) is None

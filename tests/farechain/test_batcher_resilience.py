@@ -1,0 +1,83 @@
+"""The batcher keeps the ledger's single writer and survives Redis losing its data."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from farechain.app import create_app
+from farechain.models import Trip
+from farechain.settings import Settings
+from gates import keys
+from tests.builders import make_settings, make_world
+from tests.farechain.test_pipeline import make_batcher, post_trips
+
+
+@pytest.fixture
+def system(
+    engine: Engine, redis_client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
+) -> Iterator[tuple[TestClient, dict[str, Any], Settings]]:
+    settings = make_settings(var_dir, database_url, redis_url)
+    credentials = make_world(engine, redis_client, settings, riders=10)
+    with TestClient(create_app(settings)) as client:
+        yield client, credentials, settings
+
+
+def _trips(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(Trip)) or 0
+
+
+def test_only_one_batcher_holds_the_lease(
+    system: tuple[TestClient, dict[str, Any], Settings],
+    engine: Engine,
+    redis_client: redis.Redis,
+) -> None:
+    _, _, settings = system
+    first = make_batcher(engine, redis_client, settings)
+    second = make_batcher(engine, redis_client, settings)
+    second._identity = "standby:2"  # two processes differ by host and pid
+    assert first.hold_lease() and first.hold_lease()  # taking and renewing
+    assert not second.hold_lease()
+    first._release_lease()
+    assert second.hold_lease() and not first.hold_lease()
+
+
+def test_a_batcher_recreates_its_group_when_redis_lost_the_stream(
+    system: tuple[TestClient, dict[str, Any], Settings],
+    engine: Engine,
+    redis_client: redis.Redis,
+) -> None:
+    client, creds, settings = system
+    batcher = make_batcher(engine, redis_client, settings)
+    stop = threading.Event()
+    thread = threading.Thread(target=batcher.run, args=(stop,))
+    thread.start()
+    try:
+        post_trips(client, creds, 3)
+        _wait_for(lambda: _trips(engine) == 3)
+        redis_client.delete(keys.STREAM)  # as after a Redis that lost its data
+        post_trips(client, creds, 4, seed=11)
+        _wait_for(lambda: _trips(engine) == 7)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert redis_client.get(keys.BATCHER_LEASE) is None  # released on the way out
+
+
+def _wait_for(condition: Any, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)

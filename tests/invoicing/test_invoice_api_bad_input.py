@@ -1,0 +1,61 @@
+"""Bad input anywhere in the e-invoicing API is a 4xx problem, never a 500."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.invoicing.api_builders import RIDER_A, company, rider, tax_headers
+from tests.invoicing.conftest import System
+
+HUGE = 10**30
+NUMBER = "26440302000000000001"
+
+
+def test_out_of_range_integers_are_422(system: System) -> None:
+    client, creds, _ = system
+    me, tax = rider(creds, RIDER_A), tax_headers(creds)
+    _, buyer = company(creds)
+    calls = [
+        client.get(f"/v1/me/invoices/{NUMBER}/events/{HUGE}/receipt", headers=me),
+        client.get(f"/v1/tax/invoices/{NUMBER}/events/-1/receipt", headers=tax),
+        client.get("/v1/tax/invoices", params={"after": HUGE}, headers=tax),
+        client.get("/v1/tax/invoices", params={"min_total_fen": HUGE}, headers=tax),
+        client.get("/v1/companies/me/invoices", params={"after": HUGE}, headers=buyer),
+        client.delete(f"/v1/me/titles/{HUGE}", headers=me),
+        client.put("/v1/me/titles/default", json={"title_id": HUGE}, headers=me),
+        client.post(f"/v1/me/invoices/{NUMBER}/retitle", json={"title_id": HUGE}, headers=me),
+        client.get(
+            "/v1/invoices/verify",
+            params={"number": NUMBER, "date": "2026-01-01", "total_fen": HUGE},
+        ),
+    ]
+    assert [c.status_code for c in calls] == [422] * len(calls), [c.text for c in calls]
+    assert all(c.headers["content-type"] == "application/problem+json" for c in calls)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    number=st.text(min_size=1, max_size=30),
+    suffix=st.sampled_from(["", ".xml", ".pdf", "/events", "/events/3/receipt"]),
+    date=st.text(max_size=12),
+    total=st.text(max_size=25),
+)
+def test_arbitrary_paths_and_queries_never_fail_the_server(
+    system: System, number: str, suffix: str, date: str, total: str
+) -> None:
+    client, creds, _ = system
+    path = quote(number, safe="")
+    for url, headers in (
+        (f"/v1/tax/invoices/{path}{suffix}", tax_headers(creds)),
+        (f"/v1/me/invoices/{path}{suffix}", rider(creds, RIDER_A)),
+    ):
+        assert client.get(url, headers=headers).status_code < 500
+    verify = client.get(
+        "/v1/invoices/verify", params={"number": number, "date": date, "total_fen": total}
+    )
+    assert verify.status_code in (200, 422, 429)
