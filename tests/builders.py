@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import redis
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import fare
 from farechain import signing
+from farechain.audit import audit
+from farechain.batcher import Batcher, BatcherLimits
+from farechain.sealing import Sealer
 from farechain.seed import seed
 from farechain.settings import Settings
+from ledger.store import LedgerWriter
 
 
 def make_settings(var_dir: Path, database_url: str, redis_url: str) -> Settings:
@@ -76,3 +82,51 @@ def stream_events(client: redis.Redis) -> list[dict[str, Any]]:
 
     entries: Any = client.xrange(keys.STREAM)
     return [json.loads(fields[b"e"]) for _, fields in entries]
+
+
+def make_batcher(engine: Engine, client: redis.Redis, settings: Settings, **limits: int) -> Batcher:
+    signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+    sealer = Sealer(
+        book=fare.load_tariffs(),
+        writer=LedgerWriter(origin=settings.ledger.origin, signers=signers),
+    )
+    return Batcher(
+        client=client,
+        engine=engine,
+        sealer=sealer,
+        limits=BatcherLimits(
+            block_max_events=limits.get("block_max_events", 100),
+            block_max_wait_ms=limits.get("block_max_wait_ms", 20),
+            reclaim_idle_ms=60_000,
+        ),
+    )
+
+
+def run_audit(engine: Engine, settings: Settings) -> str | None:
+    with Session(engine) as session:
+        return audit(
+            session,
+            verifier_keys=signing.load_verifier_keys(settings.ledger_public_keys_path),
+            witness_keys=signing.load_verifier_keys(settings.witness_keys_path),
+            origin=settings.ledger.origin,
+        ).problem
+
+
+def gate_ids(creds: dict[str, Any]) -> list[str]:
+    return [d["id"] for d in creds["devices"] if d["kind"] == "gate"]
+
+
+def post_trips(client: TestClient, creds: dict[str, Any], count: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    gates = gate_ids(creds)
+    riders = [r["id"] for r in creds["riders"]]
+    for n in range(count):
+        rider = riders[n % len(riders)]
+        entry_gate, exit_gate = rng.sample(gates, 2)
+        for gate, body in (
+            (entry_gate, tap(rider, "entry", at=minutes_ago(40))),
+            (exit_gate, tap(rider, "exit", at=minutes_ago(10))),
+        ):
+            device_id, headers = device(creds, gate)
+            answer = client.post(f"/v1/devices/{device_id}/taps", json=body, headers=headers)
+            assert answer.status_code == 202, answer.text

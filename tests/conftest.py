@@ -12,14 +12,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
+from farechain.app import create_app
 from farechain.db import create_schema, is_postgres, make_engine
 from farechain.redis_server import EmbeddedRedis
+from farechain.settings import Settings
+from tests.builders import make_settings, make_world
 
 
 @pytest.fixture(scope="session")
@@ -75,3 +80,14 @@ def var_dir(tmp_path: Path) -> Path:
     path = tmp_path / "var"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def system(
+    engine: Engine, redis_client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
+) -> Iterator[tuple[TestClient, dict[str, Any], Settings]]:
+    """The API in-process (TestClient) over a seeded demo world with 40 riders."""
+    settings = make_settings(var_dir, database_url, redis_url)
+    credentials = make_world(engine, redis_client, settings, riders=40)
+    with TestClient(create_app(settings)) as client:
+        yield client, credentials, settings

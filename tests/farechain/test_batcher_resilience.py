@@ -4,33 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from farechain.app import create_app
 from farechain.models import Trip
 from farechain.settings import Settings
 from gates import keys
-from tests.builders import make_settings, make_world
-from tests.farechain.test_pipeline import make_batcher, post_trips
-
-
-@pytest.fixture
-def system(
-    engine: Engine, redis_client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
-) -> Iterator[tuple[TestClient, dict[str, Any], Settings]]:
-    settings = make_settings(var_dir, database_url, redis_url)
-    credentials = make_world(engine, redis_client, settings, riders=10)
-    with TestClient(create_app(settings)) as client:
-        yield client, credentials, settings
+from tests.builders import make_batcher, post_trips
 
 
 def _trips(engine: Engine) -> int:

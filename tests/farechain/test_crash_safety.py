@@ -12,11 +12,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
@@ -26,20 +23,7 @@ from farechain.models import Charge, Trip
 from farechain.settings import Settings
 from gates import keys
 from invoicing.models import Invoice
-from tests.builders import make_settings, make_world
-from tests.farechain.test_pipeline import make_batcher, post_trips, run_audit
-
-
-@pytest.fixture
-def system(
-    engine: Engine, redis_client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
-) -> Iterator[tuple[TestClient, dict[str, Any], Settings]]:
-    settings = make_settings(var_dir, database_url, redis_url)
-    credentials = make_world(engine, redis_client, settings, riders=10)
-    from farechain.app import create_app
-
-    with TestClient(create_app(settings)) as client:
-        yield client, credentials, settings
+from tests.builders import make_batcher, post_trips, run_audit
 
 
 def _kill_batcher_at(point: str, settings: Settings) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,77 +12,20 @@ from sqlalchemy import Engine, func, text, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-import fare
-from farechain import signing
-from farechain.audit import audit
-from farechain.batcher import Batcher, BatcherLimits
 from farechain.models import Charge, Rider, Trip
-from farechain.sealing import Sealer
 from farechain.settings import Settings
 from invoicing.models import Invoice
 from ledger.models import Block, LedgerRecord
-from ledger.store import LedgerWriter
-from tests.builders import device, make_settings, make_world, minutes_ago, rider_headers, tap
-
-
-@pytest.fixture
-def system(
-    engine: Engine, redis_client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
-) -> Iterator[tuple[TestClient, dict[str, Any], Settings]]:
-    settings = make_settings(var_dir, database_url, redis_url)
-    credentials = make_world(engine, redis_client, settings, riders=40)
-    from farechain.app import create_app
-
-    with TestClient(create_app(settings)) as client:
-        yield client, credentials, settings
-
-
-def make_batcher(engine: Engine, client: redis.Redis, settings: Settings, **limits: int) -> Batcher:
-    signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
-    sealer = Sealer(
-        book=fare.load_tariffs(),
-        writer=LedgerWriter(origin=settings.ledger.origin, signers=signers),
-    )
-    return Batcher(
-        client=client,
-        engine=engine,
-        sealer=sealer,
-        limits=BatcherLimits(
-            block_max_events=limits.get("block_max_events", 100),
-            block_max_wait_ms=limits.get("block_max_wait_ms", 20),
-            reclaim_idle_ms=60_000,
-        ),
-    )
-
-
-def run_audit(engine: Engine, settings: Settings) -> str | None:
-    with Session(engine) as session:
-        return audit(
-            session,
-            verifier_keys=signing.load_verifier_keys(settings.ledger_public_keys_path),
-            witness_keys=signing.load_verifier_keys(settings.witness_keys_path),
-            origin=settings.ledger.origin,
-        ).problem
-
-
-def _gates(creds: dict[str, Any]) -> list[str]:
-    return [d["id"] for d in creds["devices"] if d["kind"] == "gate"]
-
-
-def post_trips(client: TestClient, creds: dict[str, Any], count: int, seed: int = 7) -> None:
-    rng = random.Random(seed)
-    gates = _gates(creds)
-    riders = [r["id"] for r in creds["riders"]]
-    for n in range(count):
-        rider = riders[n % len(riders)]
-        entry_gate, exit_gate = rng.sample(gates, 2)
-        for gate, body in (
-            (entry_gate, tap(rider, "entry", at=minutes_ago(40))),
-            (exit_gate, tap(rider, "exit", at=minutes_ago(10))),
-        ):
-            device_id, headers = device(creds, gate)
-            answer = client.post(f"/v1/devices/{device_id}/taps", json=body, headers=headers)
-            assert answer.status_code == 202, answer.text
+from tests.builders import (
+    device,
+    gate_ids,
+    make_batcher,
+    minutes_ago,
+    post_trips,
+    rider_headers,
+    run_audit,
+    tap,
+)
 
 
 def test_the_same_tap_three_times_is_one_trip_one_invoice_one_charge(
@@ -94,7 +34,7 @@ def test_the_same_tap_three_times_is_one_trip_one_invoice_one_charge(
     redis_client: redis.Redis,
 ) -> None:
     client, creds, settings = system
-    gate, headers = device(creds, _gates(creds)[0])
+    gate, headers = device(creds, gate_ids(creds)[0])
     body = tap("r0000001", "exit")
     for _ in range(3):
         client.post(f"/v1/devices/{gate}/taps", json=body, headers=headers)
@@ -229,7 +169,7 @@ def test_an_exit_stamped_before_its_entry_is_still_priced(
     redis_client: redis.Redis,
 ) -> None:
     client, creds, settings = system
-    entry_gate, exit_gate = _gates(creds)[:2]
+    entry_gate, exit_gate = gate_ids(creds)[:2]
     # The entry gate's clock runs three minutes fast; the ride took two.
     for gate, body in (
         (entry_gate, tap("r0000001", "entry", at=minutes_ago(-3))),

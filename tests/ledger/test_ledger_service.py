@@ -11,7 +11,6 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from farechain import signing
-from farechain.app import create_app
 from farechain.models import Trip
 from farechain.settings import Settings
 from ledger import merkle, records
@@ -32,34 +30,24 @@ from ledger.cosignature import cosign
 from ledger.keys import KeyType, Signer
 from ledger.models import Block, LedgerRecord, MerkleNode
 from ledger.note import NoteSignature, parse_note
-from tests.builders import make_settings, make_world, rider_headers
-from tests.farechain.test_pipeline import make_batcher, post_trips, run_audit
+from tests.builders import (
+    make_batcher,
+    post_trips,
+    rider_headers,
+    run_audit,
+)
 
 WITNESS = "tax.example/witness"
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def witness(var_dir: Path) -> Signer:
+    """A trusted witness, listed before the app starts (autouse fixtures run first)."""
     signer = Signer.generate(WITNESS, KeyType.COSIGNATURE_V1)
     path = var_dir / "keys" / "witnesses.pub"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(signer.verifier.vkey + "\n")
     return signer
-
-
-@pytest.fixture
-def system(
-    engine: Engine,
-    redis_client: redis.Redis,
-    var_dir: Path,
-    database_url: str,
-    redis_url: str,
-    witness: Signer,
-) -> Iterator[tuple[TestClient, dict[str, Any], Settings]]:
-    settings = make_settings(var_dir, database_url, redis_url)
-    credentials = make_world(engine, redis_client, settings, riders=10)
-    with TestClient(create_app(settings)) as client:
-        yield client, credentials, settings
 
 
 def _sealed(
