@@ -10,6 +10,7 @@ replays their lifecycle.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col, select
 
-from farechain.models import Charge, Trip
+from farechain.models import Charge, Rider, Trip
 from farechain.projections import charge_row, trip_row_from_record
 from invoicing.audit import check_invoices
 from ledger.audit import LedgerAudit, audit_ledger
@@ -36,9 +37,36 @@ def audit(
         report.problem = (
             _check_projection(session, Trip, "trip", trip_row_from_record)
             or _check_projection(session, Charge, "charge", charge_row)
+            or _check_balances(session)
             or check_invoices(session)
         )
     return report
+
+
+def _check_balances(session: Session) -> str | None:
+    """Each rider's balance is the sum of the charges on the ledger (riders post-pay),
+    and each charge's balance_after follows from the one before it."""
+    balances: dict[str, int] = defaultdict(int)
+    rows: Iterable[tuple[int, bytes]] = session.execute(
+        select(col(LedgerRecord.idx), col(LedgerRecord.body))
+        .where(col(LedgerRecord.type) == "charge")
+        .order_by(col(LedgerRecord.idx))
+    ).yield_per(_STREAM)
+    for index, body in rows:
+        charge = json.loads(body)
+        balances[charge["rider"]] -= charge["amount_fen"]
+        if charge["balance_after_fen"] != balances[charge["rider"]]:
+            return (
+                f"record {index}: balance after the charge is {charge['balance_after_fen']}, "
+                f"the charges before it make {balances[charge['rider']]}"
+            )
+    for rider, balance in session.execute(select(col(Rider.id), col(Rider.balance_fen))):
+        if balance != balances.get(rider, 0):
+            return (
+                f"rider {rider}: balance_fen is {balance} in the table, "
+                f"{balances.get(rider, 0)} by the ledger's charges"
+            )
+    return None
 
 
 def _check_projection(

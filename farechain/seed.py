@@ -179,7 +179,9 @@ def _create(session: Session, book: fare.TariffBook, riders: int) -> dict[str, A
             {
                 "id": rider_id,
                 "category": category,
-                "balance_fen": 10_000,
+                # Riders pay after the trip (the ride code is post-paid): a balance
+                # below zero is what the rider owes, and every change is on the ledger.
+                "balance_fen": 0,
                 "blocked": False,
                 "token_sha256": hashlib.sha256(token.encode()).digest(),
             }
