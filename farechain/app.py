@@ -25,6 +25,7 @@ from gates.errors import GateError
 from gates.service import TapDesk, TapLimits
 from invoicing.api import routers as invoicing_routers
 from invoicing.errors import InvoicingError
+from invoicing.ratelimit import VerifyLimits
 from ledger import api as ledger_api
 from ledger.errors import LedgerError
 from ledger.keys import Verifier
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         book = fare.load_tariffs()
         network = book.network_at(datetime.now(UTC))
         app.state.engine = engine
+        app.state.verify_limits = VerifyLimits(**settings.verify.model_dump())
         app.state.var_dir = settings.var_dir  # invoice exports are written under it
         app.state.redis = client
         app.state.tap_desk = TapDesk(

