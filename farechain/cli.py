@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 import fare
 from farechain import signing
+from farechain.bench import app as bench_app
 from farechain.fare_cli import app as fare_app
+from farechain.loadtest_cli import app as loadtest_app
 from farechain.settings import Settings
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(fare_app, name="fare")
+app.add_typer(loadtest_app, name="loadtest")
+app.add_typer(bench_app, name="bench")
 
 
 def _settings() -> Settings:

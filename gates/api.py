@@ -15,12 +15,14 @@ router = APIRouter(prefix="/v1/devices", tags=["devices"])
 _bearer = HTTPBearer(auto_error=False)
 
 
-def _tap_desk(request: Request) -> TapDesk:
+# Async dependencies: FastAPI runs a plain `def` dependency in a worker thread, and two
+# thread hops per tap cost more CPU than the tap itself.
+async def _tap_desk(request: Request) -> TapDesk:
     desk: TapDesk = request.app.state.tap_desk
     return desk
 
 
-def _device_token(
+async def _device_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     if credentials is None:

@@ -18,9 +18,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from ledger.exceptions import RecordError
 
-__all__ = ["decode_record", "encode_record"]
+__all__ = ["decode_record", "encode_record", "encode_reference"]
 
 _INT_MIN = -(2**63)
 _INT_MAX = 2**63 - 1
@@ -28,17 +30,53 @@ _INT_MAX = 2**63 - 1
 
 def encode_record(fields: Mapping[str, object]) -> bytes:
     """Encode ``fields`` canonically; ``TypeError`` names the key holding a bad value."""
+    if type(fields) is dict and _is_plain(fields):
+        # The batcher's hot path: orjson writes the same bytes as the reference encoder
+        # below (a property test holds them equal) about eight times faster.
+        try:
+            data = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass  # e.g. a lone surrogate; the reference path names the key
+        else:
+            _check_header(fields)
+            return data
+    return encode_reference(fields)
+
+
+def encode_reference(fields: Mapping[str, object]) -> bytes:
+    """The reference encoder: slower, and its errors name the offending key path."""
     if not isinstance(fields, Mapping):
         raise TypeError(f"record: expected a mapping, got {type(fields).__name__}")
     plain = _plain(fields, "")
+    _check_header(plain)
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def _check_header(plain: Mapping[str, object]) -> None:
     record_type = plain.get("type")
     if not isinstance(record_type, str) or not record_type:
         raise RecordError(f"record: expected a non-empty str 'type', got {record_type!r}")
     version = plain.get("v")
     if not isinstance(version, int) or isinstance(version, bool):
         raise RecordError(f"record: expected an int schema version 'v', got {version!r}")
-    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8")
+
+
+def _is_plain(value: object) -> bool:
+    """True when ``value`` holds only exact JSON types (no subclasses, no floats)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return _INT_MIN <= value <= _INT_MAX  # type: ignore[operator]
+    if kind is dict:
+        return all(
+            type(key) is str and _is_plain(item)
+            for key, item in value.items()  # type: ignore[attr-defined]
+        )
+    if kind is list or kind is tuple:
+        return all(_is_plain(item) for item in value)  # type: ignore[attr-defined]
+    return False
 
 
 def decode_record(data: bytes) -> dict[str, object]:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psutil  # type: ignore[import-untyped]  # no stubs pinned (types-psutil)
+import psutil
 import redis
 from sqlalchemy import text
 from sqlalchemy.orm import Session

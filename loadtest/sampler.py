@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil  # type: ignore[import-untyped]  # no stubs pinned (types-psutil)
+import psutil
 import redis
 from sqlalchemy import Engine, text
 

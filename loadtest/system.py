@@ -19,7 +19,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil  # type: ignore[import-untyped]  # no stubs pinned (types-psutil)
+import psutil
 
 from farechain.redis_server import EmbeddedRedis
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.exceptions import RecordError
-from ledger.records import decode_record, encode_record
+from ledger.records import decode_record, encode_record, encode_reference
 
 
 def test_known_encoding_sorts_keys_and_keeps_utf8() -> None:
@@ -101,6 +101,11 @@ _values = st.recursive(
 _records = st.dictionaries(st.text(), _values, max_size=6).map(
     lambda d: {**d, "type": "trip", "v": 1}
 )
+
+
+@given(_records)
+def test_the_fast_encoder_writes_the_reference_bytes(fields: dict[str, object]) -> None:
+    assert encode_record(fields) == encode_reference(fields)
 
 
 @given(_records)
