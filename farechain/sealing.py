@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 
 import fare
 from farechain.events import TripEndEvent
@@ -39,6 +39,7 @@ from invoicing.issue import (
 from invoicing.models import Invoice
 from invoicing.tax import TaxRegime
 from ledger import merkle, records
+from ledger.sqltypes import core_table
 from ledger.store import LedgerWriter, SealedBlock
 
 log = logging.getLogger(__name__)
@@ -202,13 +203,13 @@ class Sealer:
             row.update(record_index=first + 3 * n, block_height=block.height)
         for n, row in enumerate(rows.charges):
             row["record_index"] = first + 3 * n + 1
-        session.execute(insert(Trip), rows.trips)
-        session.execute(insert(Charge), rows.charges)
+        session.execute(insert(core_table(Trip)), rows.trips)
+        session.execute(insert(core_table(Charge)), rows.charges)
         session.execute(
-            insert(Invoice),
+            insert(core_table(Invoice)),
             [invoice_row(fields, first + 3 * n + 2) for n, fields in enumerate(rows.invoices)],
         )
-        riders = SQLModel.metadata.tables[Rider.__tablename__]
+        riders = core_table(Rider)
         session.execute(
             update(riders)
             .where(riders.c.id == bindparam("rid"))

@@ -24,6 +24,7 @@ from ledger.keys import Signer
 from ledger.models import Block, Cosignature, LedgerHead, LedgerRecord, MerkleNode
 from ledger.note import add_signatures, parse_signature_line
 from ledger.receipt import format_receipt
+from ledger.sqltypes import core_table
 
 GENESIS_HASH = bytes(32)
 
@@ -121,7 +122,7 @@ class LedgerWriter:
             checkpoint_text=signed,
         )
         session.execute(
-            insert(LedgerRecord),
+            insert(core_table(LedgerRecord)),
             [
                 {
                     "idx": first + i,
@@ -134,7 +135,7 @@ class LedgerWriter:
             ],
         )
         session.execute(
-            insert(MerkleNode),
+            insert(core_table(MerkleNode)),
             [{"level": a.level, "idx": a.index, "hash": h} for a, h in result.nodes],
         )
         session.execute(
