@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from farechain.deps import RiderDep, SessionDep
 from farechain.models import Trip
 from invoicing.models import Invoice
+from invoicing.schemas import InvoiceView
 from ledger import store
 
 router = APIRouter(prefix="/v1/me", tags=["rider"])
@@ -39,26 +40,6 @@ class TripPublic(BaseModel):
     quote: dict[str, Any]
     record_index: int
     block_height: int
-
-
-class InvoicePublic(BaseModel):
-    number: str
-    kind: str
-    status: str
-    seller_id: str
-    buyer_kind: str
-    buyer_name: str
-    buyer_tax_id: str | None
-    trip_event_id: str
-    issued_at: datetime
-    issue_date: str
-    total_fen: int
-    base_fen: int
-    tax_fen: int
-    rate_bp: int
-    check_code: str
-    original_number: str | None
-    record_index: int
 
 
 class NotYours(Exception):
@@ -95,18 +76,18 @@ def list_trips(
     ]
 
 
-@router.get("/invoices", response_model=list[InvoicePublic])
+@router.get("/invoices", response_model=list[InvoiceView])
 def list_invoices(
     rider: RiderDep,
     session: SessionDep,
     before: int | None = Query(default=None, description="record_index cursor"),
     limit: int = Query(default=50, ge=1, le=500),
-) -> list[InvoicePublic]:
+) -> list[InvoiceView]:
     query = select(Invoice).where(Invoice.rider_id == rider.id)
     if before is not None:
         query = query.where(col(Invoice.record_index) < before)
     rows = session.scalars(query.order_by(col(Invoice.record_index).desc()).limit(limit))
-    return [InvoicePublic.model_validate(i, from_attributes=True) for i in rows]
+    return [InvoiceView.model_validate(i, from_attributes=True) for i in rows]
 
 
 def _receipt(session: SessionDep, index: int, name: str) -> Response:
@@ -135,10 +116,10 @@ def read_invoice_receipt(number: str, rider: RiderDep, session: SessionDep) -> R
     return _receipt(session, invoice.record_index, f"invoice-{number}")
 
 
-@router.get("/invoices/{number}", response_model=InvoicePublic)
-def read_invoice(number: str, rider: RiderDep, session: SessionDep) -> InvoicePublic:
+@router.get("/invoices/{number}", response_model=InvoiceView)
+def read_invoice(number: str, rider: RiderDep, session: SessionDep) -> InvoiceView:
     invoice = session.get(Invoice, number)
     # Someone else's invoice looks exactly like a missing one: numbers are guessable.
     if invoice is None or invoice.rider_id != rider.id:
         raise NotYours(f"no invoice {number} among your invoices")
-    return InvoicePublic.model_validate(invoice, from_attributes=True)
+    return InvoiceView.model_validate(invoice, from_attributes=True)
