@@ -12,8 +12,10 @@ from sqlmodel import col, select
 
 from farechain.deps import RiderDep, SessionDep
 from farechain.models import Trip
+from invoicing.lifecycle import RiderActor
 from invoicing.models import Invoice
 from invoicing.schemas import InvoiceView
+from invoicing.transitions import visible_invoice
 from ledger import store
 
 router = APIRouter(prefix="/v1/me", tags=["rider"])
@@ -110,16 +112,12 @@ def read_trip_receipt(event_id: str, rider: RiderDep, session: SessionDep) -> Re
 
 @router.get("/invoices/{number}/receipt", response_class=Response)
 def read_invoice_receipt(number: str, rider: RiderDep, session: SessionDep) -> Response:
-    invoice = session.get(Invoice, number)
-    if invoice is None or invoice.rider_id != rider.id:
-        raise NotYours(f"no invoice {number} among your invoices")
+    invoice = visible_invoice(session, RiderActor(rider.id), number)
     return _receipt(session, invoice.record_index, f"invoice-{number}")
 
 
 @router.get("/invoices/{number}", response_model=InvoiceView)
 def read_invoice(number: str, rider: RiderDep, session: SessionDep) -> InvoiceView:
-    invoice = session.get(Invoice, number)
     # Someone else's invoice looks exactly like a missing one: numbers are guessable.
-    if invoice is None or invoice.rider_id != rider.id:
-        raise NotYours(f"no invoice {number} among your invoices")
+    invoice = visible_invoice(session, RiderActor(rider.id), number)
     return InvoiceView.model_validate(invoice, from_attributes=True)
