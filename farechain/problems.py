@@ -7,6 +7,7 @@ handler never builds an error response by hand.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,11 +18,30 @@ from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
+RETRY_SOON = {"Retry-After": "1"}
+
+
+def problem_document(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    body = problem_document(status, title, detail, **extra)
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def invalid_request(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """422 for pydantic errors; each names its field (`body.kind`) and the reason."""
+    fields = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in errors]
+    detail = "; ".join(f"{f['field']}: {f['reason']}" for f in fields)
+    return problem_document(422, "Invalid request", detail, errors=fields)
+
+
+def unavailable_store() -> dict[str, Any]:
+    """503 when Redis fails: the device should resend, and the event_id makes that safe."""
+    return problem_document(
+        503, "Service unavailable", "the tap store is unreachable; retry with the same event_id"
+    )
 
 
 def install(app: FastAPI, domain_errors: tuple[type[Exception], ...]) -> None:
@@ -34,12 +54,7 @@ def install(app: FastAPI, domain_errors: tuple[type[Exception], ...]) -> None:
 
     async def on_validation_error(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]}
-            for e in error.errors()
-        ]
-        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-        return problem(422, "Invalid request", detail, errors=errors)
+        return JSONResponse(invalid_request(error.errors()), 422, media_type=MEDIA_TYPE)
 
     async def on_http_error(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
@@ -47,13 +62,7 @@ def install(app: FastAPI, domain_errors: tuple[type[Exception], ...]) -> None:
 
     async def on_redis_error(request: Request, error: Exception) -> JSONResponse:
         log.warning("Redis failed on %s %s: %s", request.method, request.url.path, error)
-        response = problem(
-            503,
-            "Service unavailable",
-            "the tap store is unreachable; retry with the same event_id",
-        )
-        response.headers["Retry-After"] = "1"
-        return response
+        return JSONResponse(unavailable_store(), 503, headers=RETRY_SOON, media_type=MEDIA_TYPE)
 
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -8,7 +8,6 @@ Nothing here touches the database.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 
 from gates import keys
@@ -130,7 +130,7 @@ class TapDesk:
                 digest,
                 kind,
                 rider,
-                json.dumps(body, separators=(",", ":")),
+                orjson.dumps(body),
                 now_ms,
                 self._limits.idempotency_ttl_h * 3600,
                 mode,

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import pytest
 import redis
+import redis.asyncio as aioredis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from farechain.app import create_app
+import fare
+from farechain.app import create_app, make_tap_desk
 from farechain.models import Rider
 from farechain.seed import publish_registry
 from gates import keys
+from gates.api import DeviceEdge
 from gates.sweeper import Sweeper
 from tests.builders import device, make_settings, make_world, minutes_ago, stream_events, tap
 
@@ -25,13 +32,20 @@ GATE_B = "gate-szmc-shenzhen-north"
 GATE_MTR_ONLY = "gate-mtr-sz-minle"
 
 
-@pytest.fixture
+# Every test runs through both doors to the device routes: the DeviceEdge middleware
+# and FastAPI's own routing. They must give the same answers.
+@pytest.fixture(params=[True, False], ids=["edge", "fastapi"])
 def world(
-    engine: Engine, redis_client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
+    request: pytest.FixtureRequest,
+    engine: Engine,
+    redis_client: redis.Redis,
+    var_dir: Path,
+    database_url: str,
+    redis_url: str,
 ) -> Iterator[tuple[TestClient, dict[str, Any]]]:
     settings = make_settings(var_dir, database_url, redis_url)
     credentials = make_world(engine, redis_client, settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, device_edge=request.param)) as client:
         yield client, credentials
 
 
@@ -226,3 +240,68 @@ def test_taxi_trip_that_ends_before_it_starts_is_rejected(
         422,
         "before started_at",
     )
+
+
+def test_the_edge_serves_device_posts_and_passes_the_rest_on(
+    engine: Engine, redis_client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(var_dir, database_url, redis_url)
+    creds = make_world(engine, redis_client, settings)
+    gate, headers = device(creds, GATE_A)
+
+    async def teapot(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 418, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def scenario() -> tuple[int, int, int]:
+        client = aioredis.Redis.from_url(redis_url)
+        desk = make_tap_desk(settings, client, fare.load_tariffs().network_at(datetime.now(UTC)))
+        edge = DeviceEdge(teapot)
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["app"] = SimpleNamespace(state=SimpleNamespace(tap_desk=desk))
+            await edge(scope, receive, send)
+
+        path = f"/v1/devices/{gate}/taps"
+        body = orjson.dumps(tap("r0000001", "exit"))
+        tapped = await _call(app, "POST", path, headers, body)
+        listed = await _call(app, "GET", path, headers, b"")
+        other = await _call(app, "POST", "/v1/ledger/key", headers, b"")
+        await client.aclose()
+        return tapped, listed, other
+
+    assert asyncio.run(scenario()) == (202, 418, 418)
+    assert len(stream_events(redis_client)) == 1
+
+
+async def _call(app: ASGIApp, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
+    """One request through an ASGI app, as a server would make it; returns the status."""
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+    statuses: list[int] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(int(message["status"]))
+
+    await app(scope, receive, send)
+    return statuses[0]
+
+
+def test_openapi_describes_the_device_request_bodies(
+    world: tuple[TestClient, dict[str, Any]],
+) -> None:
+    client, _ = world
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, fields in (("taps", {"kind", "at"}), ("trips", {"started_at", "distance_m"})):
+        post = paths[f"/v1/devices/{{device_id}}/{path}"]["post"]
+        schema = post["requestBody"]["content"]["application/json"]["schema"]
+        assert fields <= set(schema["properties"])
+        assert "202" in post["responses"]
