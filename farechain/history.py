@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 import fare
 from farechain.models import Trip
+from ledger.sqltypes import among
 
 WINDOW = timedelta(days=8)
 
@@ -35,7 +36,7 @@ class RiderHistories:
         rows = session.execute(
             select(col(Trip.rider_id), col(Trip.history_json))
             .where(
-                col(Trip.rider_id).in_(missing),
+                among(session, col(Trip.rider_id), missing),
                 func.coalesce(col(Trip.ended_at), col(Trip.started_at)) >= now - WINDOW,
             )
             .order_by(col(Trip.record_index))

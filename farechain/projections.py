@@ -15,6 +15,10 @@ from typing import Any
 import fare
 from farechain.events import TripEndEvent, event_from_record
 
+# json.dumps(..., sort_keys=True) builds a new encoder on every call; the batcher makes
+# two of these texts per trip. Same text as json.dumps(value, sort_keys=True).
+_to_json = json.JSONEncoder(sort_keys=True).encode
+
 
 def trip_record(event: TripEndEvent, quote_record: Mapping[str, object]) -> dict[str, object]:
     return {
@@ -51,8 +55,8 @@ def trip_row(
         "distance_m": quote.distance_m,
         "fare_fen": quote.amount_fen,
         "incomplete": quote.incomplete,
-        "quote_json": json.dumps(quote_record, sort_keys=True),
-        "history_json": json.dumps(priced.to_record(), sort_keys=True),
+        "quote_json": _to_json(quote_record),
+        "history_json": _to_json(priced.to_record()),
     }
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -39,7 +38,8 @@ from invoicing.issue import (
 from invoicing.models import Invoice
 from invoicing.tax import TaxRegime
 from ledger import merkle, records
-from ledger.sqltypes import core_table
+from ledger.bulk import insert_rows, subtract_by_key
+from ledger.sqltypes import among, core_table
 from ledger.store import LedgerWriter, SealedBlock
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class Sealer:
             rid: (category, balance)
             for rid, category, balance in session.execute(
                 select(col(Rider.id), col(Rider.category), col(Rider.balance_fen)).where(
-                    col(Rider.id).in_({e.rider for e in fresh})
+                    among(session, col(Rider.id), {e.rider for e in fresh})
                 )
             )
         }
@@ -115,7 +115,7 @@ class Sealer:
         seen = set(
             session.scalars(
                 select(col(Trip.event_id)).where(
-                    col(Trip.event_id).in_([e.event_id for e in unique])
+                    among(session, col(Trip.event_id), [e.event_id for e in unique])
                 )
             )
         )
@@ -203,19 +203,14 @@ class Sealer:
             row.update(record_index=first + 3 * n, block_height=block.height)
         for n, row in enumerate(rows.charges):
             row["record_index"] = first + 3 * n + 1
-        session.execute(insert(core_table(Trip)), rows.trips)
-        session.execute(insert(core_table(Charge)), rows.charges)
-        session.execute(
-            insert(core_table(Invoice)),
+        insert_rows(session, core_table(Trip), rows.trips)
+        insert_rows(session, core_table(Charge), rows.charges)
+        insert_rows(
+            session,
+            core_table(Invoice),
             [invoice_row(fields, first + 3 * n + 2) for n, fields in enumerate(rows.invoices)],
         )
-        riders = core_table(Rider)
-        session.execute(
-            update(riders)
-            .where(riders.c.id == bindparam("rid"))
-            .values(balance_fen=riders.c.balance_fen - bindparam("debit")),
-            [{"rid": rider, "debit": fen} for rider, fen in rows.debits.items()],
-        )
+        subtract_by_key(session, core_table(Rider), "id", "balance_fen", rows.debits)
 
     def _seller(self, session: Session, operator_id: str) -> SellerInfo:
         seller = self._sellers.get(operator_id)

@@ -23,6 +23,7 @@ from invoicing.checkcode import check_code
 from invoicing.models import InvoiceSequence, InvoiceTitle
 from invoicing.numbering import format_number
 from invoicing.tax import TaxRegime, split_tax
+from ledger.sqltypes import among
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INDIVIDUAL_BUYER = "个人"
@@ -72,7 +73,7 @@ def default_buyers(session: Session, rider_ids: list[str]) -> dict[str, Buyer]:
             col(InvoiceTitle.kind),
             col(InvoiceTitle.name),
             col(InvoiceTitle.tax_id),
-        ).where(col(InvoiceTitle.rider_id).in_(rider_ids), col(InvoiceTitle.is_default))
+        ).where(among(session, col(InvoiceTitle.rider_id), rider_ids), col(InvoiceTitle.is_default))
     )
     return {rider: Buyer(kind, name, tax_id) for rider, kind, name, tax_id in rows}
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ledger import merkle, records, tree
+from ledger.bulk import insert_tuples
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.keys import Signer
 from ledger.models import Block, Cosignature, LedgerHead, LedgerRecord, MerkleNode
@@ -121,22 +122,20 @@ class LedgerWriter:
             created_at=now,
             checkpoint_text=signed,
         )
-        session.execute(
-            insert(core_table(LedgerRecord)),
+        insert_tuples(
+            session,
+            core_table(LedgerRecord),
+            ("idx", "type", "body", "leaf_hash", "block_height"),
             [
-                {
-                    "idx": first + i,
-                    "type": kind,
-                    "body": body,
-                    "leaf_hash": leaf,
-                    "block_height": height,
-                }
+                (first + i, kind, body, leaf, height)
                 for i, ((kind, body), leaf) in enumerate(zip(bodies, leaves, strict=True))
             ],
         )
-        session.execute(
-            insert(core_table(MerkleNode)),
-            [{"level": a.level, "idx": a.index, "hash": h} for a, h in result.nodes],
+        insert_tuples(
+            session,
+            core_table(MerkleNode),
+            ("level", "idx", "hash"),
+            [(a.level, a.index, h) for a, h in result.nodes],
         )
         session.execute(
             insert(Block).values(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from typing import Any
 
+import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from farechain.batcher import _cycle_collection_paused
 from farechain.models import Trip
 from farechain.settings import Settings
 from gates import keys
@@ -66,3 +69,25 @@ def _wait_for(condition: Any, timeout_s: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def test_the_collector_pauses_for_a_block_only(
+    system: tuple[TestClient, dict[str, Any], Settings],
+    engine: Engine,
+    redis_client: redis.Redis,
+) -> None:
+    client, creds, settings = system
+    post_trips(client, creds, 3)
+    assert make_batcher(engine, redis_client, settings).drain() == 3
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), _cycle_collection_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("the block failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _cycle_collection_paused():
+            pass
+        assert not gc.isenabled()  # whoever turned it off turns it back on
+    finally:
+        gc.enable()

@@ -43,6 +43,28 @@ def test_non_json_values_are_refused(value: object, kind: str) -> None:
         encode_record({"type": "t", "v": 1, "field": value})
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": [1, {"b": 0.5}]},  # a float deep inside
+        [[2**63]],  # an int past the signed 64-bit range, nested
+        ({"x": -(2**63) - 1},),  # ... and below it, inside a tuple
+    ],
+)
+def test_values_deep_inside_are_checked_too(value: object) -> None:
+    with pytest.raises(TypeError):
+        encode_record({"type": "t", "v": 1, "field": value})
+
+
+class _Text(str):
+    pass
+
+
+def test_a_subclass_deep_inside_takes_the_reference_path() -> None:
+    record = {"type": "t", "v": 1, "field": {"k": [True, None, _Text("sub"), (1,)]}}
+    assert encode_record(record) == b'{"field":{"k":[true,null,"sub",[1]]},"type":"t","v":1}'
+
+
 def test_non_string_keys_and_lone_surrogates_are_refused() -> None:
     with pytest.raises(TypeError, match="str keys"):
         encode_record({"type": "t", "v": 1, "m": {1: "a"}})

@@ -1,0 +1,152 @@
+"""Bulk writes below SQLAlchemy (ledger.bulk) and `among`: the rows they store read back
+exactly as SQLAlchemy's own INSERT stores them, inside the caller's transaction. Runs on
+SQLite, and on PostgreSQL (COPY, binary and text) when DATABASE_URL points at one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from ledger.bulk import insert_rows, insert_tuples, subtract_by_key
+from ledger.sqltypes import UtcDateTime, among
+
+_metadata = MetaData()
+
+
+def _table(name: str, label_type: String) -> Table:
+    return Table(
+        name,
+        _metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=False),
+        Column("name", String, nullable=False),
+        Column("label", label_type),
+        Column("at", UtcDateTime()),
+        Column("flag", Boolean, nullable=False),
+        Column("blob", LargeBinary),
+        Column("fen", BigInteger, nullable=False),
+    )
+
+
+# Every column type has a binary COPY dumper by its SQL name; VARCHAR(12) has none, so
+# that table goes through text COPY on PostgreSQL.
+_BINARY = _table("bulk_test_binary", String())
+_TEXT = _table("bulk_test_text", String(12))
+
+_ROWS: list[dict[str, Any]] = [
+    {
+        "id": 1,
+        "name": "福田\tline\nbreak \\ backslash",
+        "label": "a",
+        "at": datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Shanghai")),
+        "flag": True,
+        "blob": bytes(range(256)),
+        "fen": 2**62,
+    },
+    {"id": 2, "name": "", "label": None, "at": None, "flag": False, "blob": None, "fen": -5},
+    {
+        "id": 3,
+        "name": "x",
+        "label": "\\N",
+        "at": datetime(2026, 3, 1, tzinfo=UTC),
+        "flag": False,
+        "blob": b"",
+        "fen": 0,
+    },
+]
+
+
+@pytest.fixture
+def tables(engine: Engine) -> Iterator[Engine]:
+    _metadata.drop_all(engine)
+    _metadata.create_all(engine)
+    yield engine
+    _metadata.drop_all(engine)
+
+
+def _stored(engine: Engine, table: Table) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(select(table).order_by(table.c.id))]
+
+
+@pytest.mark.parametrize("table", [_BINARY, _TEXT], ids=["binary", "text"])
+def test_rows_read_back_as_sqlalchemy_stores_them(tables: Engine, table: Table) -> None:
+    with Session(tables) as session:
+        insert_rows(session, table, _ROWS)
+        session.execute(insert(table), [{**row, "id": row["id"] + 100} for row in _ROWS])
+        session.commit()
+    stored = _stored(tables, table)
+    bulk, reference = stored[: len(_ROWS)], stored[len(_ROWS) :]
+    assert [row[1:] for row in bulk] == [row[1:] for row in reference]
+    assert [row[0] for row in bulk] == [1, 2, 3]
+    assert bulk[0][3] == _ROWS[0]["at"]  # the same instant, handed back in UTC
+    assert bulk[0][3].tzinfo == UTC
+
+
+def test_tuples_in_any_column_order(tables: Engine) -> None:
+    with Session(tables) as session:
+        insert_tuples(session, _BINARY, ("fen", "flag", "name", "id"), [(7, True, "n", 9)])
+        session.commit()
+    assert _stored(tables, _BINARY) == [(9, "n", None, None, True, None, 7)]
+
+
+def test_a_naive_time_is_refused(tables: Engine) -> None:
+    row = {**_ROWS[1], "at": datetime(2026, 3, 1)}
+    with Session(tables) as session, pytest.raises(ValueError, match="naive"):
+        insert_rows(session, _BINARY, [row])
+
+
+def test_the_rows_belong_to_the_callers_transaction(tables: Engine) -> None:
+    with Session(tables) as session:
+        insert_rows(session, _BINARY, _ROWS)
+        subtract_by_key(session, _BINARY, "id", "fen", {1: 1})
+        assert session.scalar(select(func.count()).select_from(_BINARY)) == len(_ROWS)
+        session.rollback()
+    assert _stored(tables, _BINARY) == []
+
+
+def test_subtract_by_key_changes_only_the_keys_given(tables: Engine) -> None:
+    with Session(tables) as session:
+        insert_rows(session, _TEXT, _ROWS)
+        subtract_by_key(session, _TEXT, "id", "fen", {1: 10, 3: -4})
+        subtract_by_key(session, _TEXT, "id", "fen", {})
+        session.commit()
+    assert [row[-1] for row in _stored(tables, _TEXT)] == [2**62 - 10, -5, 4]
+
+
+@pytest.mark.parametrize("keys", [[1, 3, 99], [], [2]])
+def test_among_selects_what_in_selects(tables: Engine, keys: list[int]) -> None:
+    with Session(tables) as session:
+        insert_rows(session, _BINARY, _ROWS)
+        found = session.scalars(
+            select(_BINARY.c.id).where(among(session, _BINARY.c.id, keys)).order_by(_BINARY.c.id)
+        )
+        assert list(found) == [row["id"] for row in _ROWS if row["id"] in keys]
+
+
+def test_among_is_one_array_parameter_on_postgresql() -> None:
+    # No server needed: the engine never connects to compile.
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with Session(engine) as session:
+        clause = among(session, _BINARY.c.name, ["a", "b", "c"])
+    sql = str(clause.compile(dialect=engine.dialect))
+    assert sql == f"{_BINARY.name}.name = ANY (%(param_1)s::VARCHAR[])"
+    engine.dispose()
