@@ -21,6 +21,7 @@ from farechain.deps import Unauthenticated
 from farechain.settings import Settings
 from farechain.signing import load_log_signers, load_verifier_keys
 from gates import api as gates_api
+from gates.edge import DeviceEdge
 from gates.errors import GateError
 from gates.service import TapDesk, TapLimits
 from invoicing.api import routers as invoicing_routers
@@ -33,6 +34,7 @@ from ledger.store import LedgerWriter
 
 
 def make_tap_desk(settings: Settings, client: aioredis.Redis, network: fare.Network) -> TapDesk:
+    """The device edge's service for one API process (the lifespan's, or a test's)."""
     return TapDesk(
         client,
         limits=TapLimits(
@@ -84,7 +86,7 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
     app = FastAPI(title="farechain", version="0.1.0", lifespan=lifespan)
     problems.install(app, (GateError, LedgerError, Unauthenticated, me.NotYours, InvoicingError))
     if device_edge:
-        app.add_middleware(gates_api.DeviceEdge)
+        app.add_middleware(DeviceEdge)
     app.include_router(gates_api.router)
     # Before me.router: its /v1/me/invoices/{number} would also match <number>.xml.
     for router in invoicing_routers:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from datetime import UTC, datetime
@@ -75,7 +74,6 @@ def batcher() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s batcher %(message)s")
     settings = _settings()
-    os.nice(settings.batcher.niceness)
     engine = make_engine(settings.database_url_or_default)
     create_schema(engine)
     signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)

@@ -18,16 +18,24 @@ from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
-RETRY_SOON = {"Retry-After": "1"}
 
 
 def problem_document(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """The RFC 9457 body; `extra` adds members such as `errors`."""
     return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = problem_document(status, title, detail, **extra)
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def domain_problem(error: Exception) -> dict[str, Any]:
+    """The body for a domain error carrying `status_code`, `title`, `detail`, `extra`."""
+    status = int(getattr(error, "status_code", 400))
+    title = str(getattr(error, "title", type(error).__name__))
+    detail = str(getattr(error, "detail", error))
+    return problem_document(status, title, detail, **(getattr(error, "extra", None) or {}))
 
 
 def invalid_request(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -37,20 +45,19 @@ def invalid_request(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return problem_document(422, "Invalid request", detail, errors=fields)
 
 
-def unavailable_store() -> dict[str, Any]:
-    """503 when Redis fails: the device should resend, and the event_id makes that safe."""
-    return problem_document(
-        503, "Service unavailable", "the tap store is unreachable; retry with the same event_id"
-    )
+def unavailable(detail: str) -> dict[str, Any]:
+    """503 when Redis fails; send it with `retry_soon()` headers."""
+    return problem_document(503, "Service unavailable", detail)
+
+
+def retry_soon() -> dict[str, str]:
+    return {"Retry-After": "1"}
 
 
 def install(app: FastAPI, domain_errors: tuple[type[Exception], ...]) -> None:
     async def on_domain_error(_: Request, error: Exception) -> JSONResponse:
-        status = int(getattr(error, "status_code", 400))
-        title = str(getattr(error, "title", type(error).__name__))
-        detail = str(getattr(error, "detail", error))
-        extra = getattr(error, "extra", None) or {}
-        return problem(status, title, detail, **extra)
+        body = domain_problem(error)
+        return JSONResponse(body, body["status"], media_type=MEDIA_TYPE)
 
     async def on_validation_error(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
@@ -62,7 +69,8 @@ def install(app: FastAPI, domain_errors: tuple[type[Exception], ...]) -> None:
 
     async def on_redis_error(request: Request, error: Exception) -> JSONResponse:
         log.warning("Redis failed on %s %s: %s", request.method, request.url.path, error)
-        return JSONResponse(unavailable_store(), 503, headers=RETRY_SOON, media_type=MEDIA_TYPE)
+        body = unavailable("a backing service is unreachable; retry in a moment")
+        return JSONResponse(body, 503, headers=retry_soon(), media_type=MEDIA_TYPE)
 
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

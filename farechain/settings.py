@@ -19,10 +19,6 @@ class BatcherSettings(BaseModel):
     block_max_wait_ms: int = Field(default=200, ge=1)
     # A pending event untouched this long belongs to a dead batcher and is taken over.
     reclaim_idle_ms: int = Field(default=30_000, ge=1)
-    # Where the batcher shares CPUs with the API, it yields them: a device waits for its
-    # tap's answer, while a trip-end has two seconds to reach a block, and a batcher that
-    # falls behind seals bigger blocks, which cost less per trip.
-    niceness: int = Field(default=10, ge=0, le=19)
     # Fault injection for the crash-safety tests: stop dead at this point of a block
     # (after touching `<var_dir>/paused`) so the test can kill the process there.
     pause_at: Literal["before-commit", "before-ack"] | None = None

@@ -6,8 +6,8 @@ and to psycopg pipelining an INSERT per row. Here the rows go to the driver of t
 session's own connection, so they stay inside the caller's transaction:
 
 - PostgreSQL: one `COPY ... FROM STDIN` per table (psycopg 3 `Cursor.copy`), binary when
-  psycopg knows every column's type by its SQL name (cheaper to write and for the server
-  to parse; a type such as VARCHAR(12) falls back to text COPY);
+  every column's type is one whose value passes as it is (cheaper to write and for the
+  server to parse; a type such as VARCHAR(12) or json falls back to text COPY);
 - SQLite: `sqlite3.Cursor.executemany` with plain tuples.
 
 Values pass through the bind processors SQLAlchemy would apply (so `UtcDateTime` still
@@ -24,13 +24,17 @@ from typing import Any
 from sqlalchemy import Dialect, LargeBinary, Table
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_rows", "insert_tuples", "subtract_by_key"]
+__all__ = ["binary_copy_types", "insert_rows", "insert_tuples", "subtract_by_key"]
 
 Processor = Callable[[Any], Any]
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert dict rows (all with the keys of the first) in the session's transaction."""
+    """Insert dict rows in the session's transaction.
+
+    Every row must have the keys of the first (the callers build them so); driver
+    errors arrive as the driver's own exceptions, not SQLAlchemy's.
+    """
     if not rows:
         return
     columns = list(rows[0])
@@ -43,26 +47,41 @@ def insert_tuples(
     session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
     """Insert rows given as tuples in the order of `columns`."""
+    _check_defaults(table, columns)
     dialect, driver = _driver(session)
     rows = _processed(table, columns, dialect, rows)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
-    target = quote(table.name)
+    target = dialect.identifier_preparer.format_table(table)
     if dialect.name != "postgresql":
         marks = ", ".join("?" for _ in columns)
         _executemany(driver, f"INSERT INTO {target} ({names}) VALUES ({marks})", rows)
         return
-    types = [table.c[c].type.compile(dialect).lower() for c in columns]
-    binary = all(driver.adapters.types.get(t) is not None for t in types)
-    options = " (FORMAT BINARY)" if binary else ""
+    types = binary_copy_types(table, columns, dialect)
+    options = "" if types is None else " (FORMAT BINARY)"
     with (
         driver.cursor() as cursor,
         cursor.copy(f"COPY {target} ({names}) FROM STDIN{options}") as copy,
     ):
-        if binary:
+        if types is not None:
             copy.set_types(types)
         for row in rows:
             copy.write_row(row)
+
+
+# Types whose psycopg binary dumper takes the Python value the bind processors give
+# (str, int, bool, bytes, aware datetime) as it is. A json column, say, would take a str
+# and encode it again, so anything else goes through text COPY.
+_BINARY_COPY_TYPES = frozenset(
+    {"bigint", "integer", "smallint", "boolean", "varchar", "text", "bytea"}
+    | {"timestamp with time zone"}
+)
+
+
+def binary_copy_types(table: Table, columns: Sequence[str], dialect: Dialect) -> list[str] | None:
+    """The PostgreSQL type names for a binary COPY of `columns`, or None for text COPY."""
+    types = [table.c[c].type.compile(dialect).lower() for c in columns]
+    return types if all(t in _BINARY_COPY_TYPES for t in types) else None
 
 
 def subtract_by_key(
@@ -78,7 +97,8 @@ def subtract_by_key(
         return
     dialect, driver = _driver(session)
     quote = dialect.identifier_preparer.quote
-    target, key_name, name = quote(table.name), quote(key), quote(column)
+    target = dialect.identifier_preparer.format_table(table)
+    key_name, name = quote(table.c[key].name), quote(table.c[column].name)
     if dialect.name != "postgresql":
         sql = f"UPDATE {target} SET {name} = {name} - ? WHERE {key_name} = ?"
         _executemany(driver, sql, [(amount, k) for k, amount in amounts.items()])
@@ -92,6 +112,13 @@ def subtract_by_key(
             f" WHERE t.{key_name} = d.k",
             (list(amounts), list(amounts.values())),
         )
+
+
+def _check_defaults(table: Table, columns: Sequence[str]) -> None:
+    # INSERT through SQLAlchemy fills Python-side column defaults; these writes do not.
+    missing = sorted(c.name for c in table.c if c.default is not None and c.name not in columns)
+    if missing:
+        raise ValueError(f"expected values for {missing} (columns with defaults), got none")
 
 
 def _driver(session: Session) -> tuple[Dialect, Any]:

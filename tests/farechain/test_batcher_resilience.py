@@ -78,7 +78,16 @@ def test_the_collector_pauses_for_a_block_only(
 ) -> None:
     client, creds, settings = system
     post_trips(client, creds, 3)
-    assert make_batcher(engine, redis_client, settings).drain() == 3
+    batcher = make_batcher(engine, redis_client, settings)
+    seal, collecting_while_sealing = batcher.sealer.seal, []
+
+    def observed_seal(*args: Any, **kwargs: Any) -> Any:
+        collecting_while_sealing.append(gc.isenabled())
+        return seal(*args, **kwargs)
+
+    batcher.sealer.seal = observed_seal  # type: ignore[method-assign]
+    assert batcher.drain() == 3
+    assert collecting_while_sealing == [False]
     assert gc.isenabled()
     with pytest.raises(RuntimeError), _cycle_collection_paused():
         assert not gc.isenabled()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from farechain.app import create_app, make_tap_desk
 from farechain.models import Rider
 from farechain.seed import publish_registry
 from gates import keys
-from gates.api import DeviceEdge
+from gates.edge import MAX_BODY_BYTES, DeviceEdge
 from gates.sweeper import Sweeper
 from tests.builders import device, make_settings, make_world, minutes_ago, stream_events, tap
 
@@ -253,7 +254,7 @@ def test_the_edge_serves_device_posts_and_passes_the_rest_on(
         await send({"type": "http.response.start", "status": 418, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    async def scenario() -> tuple[int, int, int]:
+    async def scenario() -> tuple[int | None, ...]:
         client = aioredis.Redis.from_url(redis_url)
         desk = make_tap_desk(settings, client, fare.load_tariffs().network_at(datetime.now(UTC)))
         edge = DeviceEdge(teapot)
@@ -264,35 +265,85 @@ def test_the_edge_serves_device_posts_and_passes_the_rest_on(
 
         path = f"/v1/devices/{gate}/taps"
         body = orjson.dumps(tap("r0000001", "exit"))
-        tapped = await _call(app, "POST", path, headers, body)
-        listed = await _call(app, "GET", path, headers, b"")
-        other = await _call(app, "POST", "/v1/ledger/key", headers, b"")
+        in_three = [body[:10], body[10:20], body[20:]]
+        tapped = await _call(app, "POST", path, headers, _chunks(*in_three))
+        gone = await _call(
+            app, "POST", path, headers, [*_chunks(body[:10], more=True), _DISCONNECT]
+        )
+        listed = await _call(app, "GET", path, headers, _chunks(b""))
+        other = await _call(app, "POST", "/v1/ledger/key", headers, _chunks(b""))
         await client.aclose()
-        return tapped, listed, other
+        return tapped, gone, listed, other
 
-    assert asyncio.run(scenario()) == (202, 418, 418)
+    # A body in three parts is one tap; a client that leaves mid-body gets no answer
+    # and records nothing; everything else goes on to the app behind.
+    assert asyncio.run(scenario()) == (202, None, 418, 418)
     assert len(stream_events(redis_client)) == 1
 
 
-async def _call(app: ASGIApp, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
-    """One request through an ASGI app, as a server would make it; returns the status."""
+_DISCONNECT: Message = {"type": "http.disconnect"}
+
+
+def _chunks(*parts: bytes, more: bool = False) -> list[Message]:
+    last = len(parts) - 1
+    return [
+        {"type": "http.request", "body": part, "more_body": more or i < last}
+        for i, part in enumerate(parts)
+    ]
+
+
+async def _call(
+    app: ASGIApp, method: str, path: str, headers: dict[str, str], messages: list[Message]
+) -> int | None:
+    """One request through an ASGI app, as a server would make it: its status, if any."""
     scope = {
         "type": "http",
         "method": method,
         "path": path,
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
     }
+    pending = list(messages)
     statuses: list[int] = []
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": body, "more_body": False}
+        return pending.pop(0) if pending else _DISCONNECT
 
     async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             statuses.append(int(message["status"]))
 
     await app(scope, receive, send)
-    return statuses[0]
+    return statuses[0] if statuses else None
+
+
+def test_a_body_past_the_limit_is_refused_unread(
+    world: tuple[TestClient, dict[str, Any]], redis_client: redis.Redis
+) -> None:
+    client, creds = world
+    body = {**tap("r0000001", "entry"), "station": "x" * MAX_BODY_BYTES}
+    _assert_problem(_post(client, creds, GATE_A, body), 413, str(MAX_BODY_BYTES))
+    assert stream_events(redis_client) == []
+
+
+@pytest.mark.parametrize("edge", [True, False], ids=["edge", "fastapi"])
+def test_redis_down_is_a_503_to_resend_later(
+    edge: bool,
+    engine: Engine,
+    redis_client: redis.Redis,
+    var_dir: Path,
+    database_url: str,
+    redis_url: str,
+) -> None:
+    settings = make_settings(var_dir, database_url, redis_url)
+    creds = make_world(engine, redis_client, settings)
+    with socket.socket() as probe:  # a port nobody listens on: a real refused connection
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
+    with TestClient(create_app(down, device_edge=edge)) as client:
+        answer = _post(client, creds, GATE_A, tap("r0000001", "entry"))
+    _assert_problem(answer, 503, "same event_id")
+    assert answer.headers["Retry-After"] == "1"
 
 
 def test_openapi_describes_the_device_request_bodies(
