@@ -8,7 +8,7 @@ Nothing here imports Locust: importing it monkey-patches the process for gevent.
 from loadtest.durations import format_duration, parse_duration_s
 from loadtest.journal import Expectations, Line, expect_ledger, read_journals
 from loadtest.profile import HOURLY_WEIGHTS, Plan, day_plan, day_share, fixed_plan
-from loadtest.stats import Rates, percentile, steady_rates
+from loadtest.stats import PlanHeld, Rates, percentile, plan_held, steady_rates
 from loadtest.travel import Device, Mix, Request, Traveller, World
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Line",
     "Mix",
     "Plan",
+    "PlanHeld",
     "Rates",
     "Request",
     "Traveller",
@@ -29,6 +30,7 @@ __all__ = [
     "format_duration",
     "parse_duration_s",
     "percentile",
+    "plan_held",
     "read_journals",
     "steady_rates",
 ]

@@ -33,7 +33,13 @@ from loadtest.journal import Expectations, expect_ledger, read_journals
 from loadtest.plot import plot_run
 from loadtest.profile import Plan, day_plan, fixed_plan
 from loadtest.sampler import Sampler, committed_per_s
-from loadtest.stats import locust_history, locust_totals, percentile, steady_rates
+from loadtest.stats import (
+    locust_history,
+    locust_totals,
+    percentile,
+    plan_held,
+    steady_rates,
+)
 from loadtest.summary import Summary
 from loadtest.system import StartedSystem, free_port, start_system, system_env
 
@@ -213,6 +219,7 @@ def _run(
         users=users,
         taps_accepted=expected.taps_accepted,
         taps=steady_rates(expected.accepted_per_s),
+        plan_held=plan_held(plan.rate_at, plan.duration_s, start_epoch, expected.accepted_per_s),
         trip_ends_expected=len(expected.exactly_once),
         trip_ends_committed=steady_rates(committed),
         responses=locust_totals(run_dir / "locust_stats.csv"),

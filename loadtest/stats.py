@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,34 @@ def steady_rates(per_second: Mapping[int, int], *, warmup_s: int = 5) -> Rates:
     window = min(60, len(counts))
     best = max(sum(counts[i : i + window]) for i in range(len(counts) - window + 1)) / window
     return Rates(sum(counts) / len(counts), percentile(counts, 5), best, len(counts))
+
+
+@dataclass(frozen=True, slots=True)
+class PlanHeld:
+    planned: float  # taps the plan asked for over the whole run
+    peak_planned_per_s: float  # in the plan's busiest minute
+    peak_accepted_per_s: float  # accepted in that same minute
+
+
+def plan_held(
+    rate_at: Callable[[float], float],
+    duration_s: float,
+    start_epoch: float,
+    accepted_per_s: Mapping[int, int],
+) -> PlanHeld:
+    """Was the plan's peak held? Its busiest minute, planned against accepted.
+
+    A day's peak is narrower than a minute when the day is compressed, so "best minute"
+    alone cannot say whether the peak rate was reached; this compares the same minute.
+    """
+    seconds = max(1, int(duration_s))
+    planned = [rate_at(t + 0.5) for t in range(seconds)]
+    window = min(60, seconds)
+    sums = [sum(planned[i : i + window]) for i in range(seconds - window + 1)]
+    busiest = max(range(len(sums)), key=sums.__getitem__)
+    first = int(start_epoch) + busiest
+    accepted = sum(accepted_per_s.get(s, 0) for s in range(first, first + window))
+    return PlanHeld(sum(planned), sums[busiest] / window, accepted / window)
 
 
 @dataclass(frozen=True, slots=True)

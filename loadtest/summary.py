@@ -13,7 +13,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from loadtest.stats import Rates, Responses
+from loadtest.stats import PlanHeld, Rates, Responses
 
 GOAL_TAPS_PER_S = 2000.0
 GOAL_RESPONSE_P99_MS = 100.0
@@ -54,6 +54,7 @@ class Summary:
     verify_s: float
     max_error_rate: float
     settings: dict[str, Any] = field(default_factory=dict)
+    plan_held: PlanHeld | None = None
 
     @property
     def error_rate(self) -> float:
@@ -90,6 +91,17 @@ class Summary:
         finite: dict[str, Any] = _finite(data)
         return finite
 
+    def _plan_lines(self) -> list[str]:
+        held = self.plan_held
+        if held is None:
+            return []
+        share = held.peak_accepted_per_s / max(held.peak_planned_per_s, 1e-9)
+        return [
+            f"  plan                {held.planned:,.0f} taps planned; its busiest minute "
+            f"{held.peak_planned_per_s:,.0f}/s planned, {held.peak_accepted_per_s:,.0f}/s "
+            f"accepted ({share:.1%})"
+        ]
+
     def render(self) -> str:
         r, t, c = self.responses, self.taps, self.trip_ends_committed
         lines = [
@@ -97,6 +109,7 @@ class Summary:
             f"  taps accepted       {self.taps_accepted:,} "
             f"({t.mean:,.0f}/s sustained over {t.seconds} s, p5 {t.p5:,.0f}/s, "
             f"best minute {t.best_60s:,.0f}/s)",
+            *self._plan_lines(),
             f"  trip-ends           {self.trip_ends_expected:,} accepted; committed "
             f"{c.mean:,.0f}/s sustained, best minute {c.best_60s:,.0f}/s",
             f"  responses           {r.requests:,} requests, p50 {r.p50_ms:,.0f} ms, "

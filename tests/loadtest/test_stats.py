@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loadtest import percentile, steady_rates
+from loadtest import percentile, plan_held, steady_rates
 
 
 def test_nearest_rank_percentiles() -> None:
@@ -41,3 +41,19 @@ def test_a_gap_counts_as_a_second_with_no_taps() -> None:
     rates = steady_rates(per_second, warmup_s=0)
     assert rates.p5 == 0
     assert rates.mean == 100 * 18 / 19
+
+
+def test_plan_held_compares_the_busiest_planned_minute_with_what_was_accepted() -> None:
+    # 100/s for 100 s with a 10 s burst at 1,000/s from second 50; all accepted but
+    # half of the burst.
+    def rate_at(elapsed_s: float) -> float:
+        return 1000.0 if 50 <= elapsed_s < 60 else 100.0
+
+    start = 1_000_000.0
+    accepted = {int(start) + t: int(rate_at(t + 0.5)) for t in range(100)}
+    for t in range(50, 60):
+        accepted[int(start) + t] = 500
+    held = plan_held(rate_at, 100, start, accepted)
+    assert held.planned == 90 * 100 + 10 * 1000
+    assert held.peak_planned_per_s == (50 * 100 + 10 * 1000) / 60
+    assert held.peak_accepted_per_s == (50 * 100 + 10 * 500) / 60
