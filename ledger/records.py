@@ -69,34 +69,26 @@ def _is_plain(value: object) -> bool:
     # loops beat all() over generators several times.
     kind = type(value)
     if kind is dict:
-        for key, item in value.items():  # type: ignore[attr-defined]
+        for key in value:  # type: ignore[attr-defined]
             if type(key) is not str:
                 return False
-            item_kind = type(item)
-            if item_kind is str or item_kind is bool or item is None:
-                continue
-            if item_kind is int:
-                if not _INT_MIN <= item <= _INT_MAX:
-                    return False
-            elif not _is_plain(item):
+        items = value.values()  # type: ignore[attr-defined]
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        if kind is str or kind is bool or value is None:
+            return True
+        return kind is int and _INT_MIN <= value <= _INT_MAX  # type: ignore[operator]
+    for item in items:
+        item_kind = type(item)
+        if item_kind is str or item_kind is bool or item is None:
+            continue
+        if item_kind is int:
+            if not _INT_MIN <= item <= _INT_MAX:
                 return False
-        return True
-    if kind is list or kind is tuple:
-        for item in value:  # type: ignore[attr-defined]
-            item_kind = type(item)
-            if item_kind is str or item_kind is bool or item is None:
-                continue
-            if item_kind is int:
-                if not _INT_MIN <= item <= _INT_MAX:
-                    return False
-            elif not _is_plain(item):
-                return False
-        return True
-    if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return _INT_MIN <= value <= _INT_MAX  # type: ignore[operator]
-    return False
+        elif not _is_plain(item):
+            return False
+    return True
 
 
 def decode_record(data: bytes) -> dict[str, object]:
