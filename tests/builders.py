@@ -104,12 +104,17 @@ def make_batcher(engine: Engine, client: redis.Redis, settings: Settings, **limi
 
 def run_audit(engine: Engine, settings: Settings) -> str | None:
     with Session(engine) as session:
-        return audit(
-            session,
-            verifier_keys=signing.load_verifier_keys(settings.ledger_public_keys_path),
-            witness_keys=signing.load_verifier_keys(settings.witness_keys_path),
-            origin=settings.ledger.origin,
-        ).problem
+        return run_audit_in(session, settings)
+
+
+def run_audit_in(session: Session, settings: Settings) -> str | None:
+    """The audit's first problem (None: all good), in the caller's session."""
+    return audit(
+        session,
+        verifier_keys=signing.load_verifier_keys(settings.ledger_public_keys_path),
+        witness_keys=signing.load_verifier_keys(settings.witness_keys_path),
+        origin=settings.ledger.origin,
+    ).problem
 
 
 def gate_ids(creds: dict[str, Any]) -> list[str]:
@@ -121,12 +126,16 @@ def post_trips(client: TestClient, creds: dict[str, Any], count: int, seed: int 
     gates = gate_ids(creds)
     riders = [r["id"] for r in creds["riders"]]
     for n in range(count):
-        rider = riders[n % len(riders)]
         entry_gate, exit_gate = rng.sample(gates, 2)
-        for gate, body in (
-            (entry_gate, tap(rider, "entry", at=minutes_ago(40))),
-            (exit_gate, tap(rider, "exit", at=minutes_ago(10))),
-        ):
-            device_id, headers = device(creds, gate)
-            answer = client.post(f"/v1/devices/{device_id}/taps", json=body, headers=headers)
-            assert answer.status_code == 202, answer.text
+        ride(client, creds, riders[n % len(riders)], entry_gate, exit_gate)
+
+
+def ride(client: TestClient, creds: dict[str, Any], rider: str, entry: str, exit_: str) -> None:
+    """One metro trip: tap in at gate `entry`, out at gate `exit_`."""
+    for gate, body in (
+        (entry, tap(rider, "entry", at=minutes_ago(40))),
+        (exit_, tap(rider, "exit", at=minutes_ago(10))),
+    ):
+        device_id, headers = device(creds, gate)
+        answer = client.post(f"/v1/devices/{device_id}/taps", json=body, headers=headers)
+        assert answer.status_code == 202, answer.text

@@ -11,38 +11,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-import fare
-from farechain import signing
-from farechain.batcher import Batcher, BatcherLimits
-from farechain.sealing import Sealer
+from farechain.batcher import Batcher
 from farechain.settings import Settings
 from invoicing.models import Invoice
-from ledger.store import LedgerWriter
-from tests.builders import device, minutes_ago, rider_headers, tap
+from tests import builders
+from tests.builders import ride, rider_headers
 
 RIDER_A = "r0000001"  # the demo's default title: company 0
 RIDER_B = "r0000002"  # individual default; company 1 saved as a title
 
 
 def make_batcher(engine: Engine, client: redis.Redis, settings: Settings) -> Batcher:
-    signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
-    sealer = Sealer(
-        book=fare.load_tariffs(),
-        writer=LedgerWriter(origin=settings.ledger.origin, signers=signers),
-    )
-    limits = BatcherLimits(block_max_events=500, block_max_wait_ms=20, reclaim_idle_ms=60_000)
-    return Batcher(client=client, engine=engine, sealer=sealer, limits=limits)
-
-
-def ride(client: TestClient, creds: dict[str, Any], rider: str, entry: str, exit_: str) -> None:
-    """One metro trip: tap in at gate `entry`, out at gate `exit_`."""
-    for gate, body in (
-        (entry, tap(rider, "entry", at=minutes_ago(40))),
-        (exit_, tap(rider, "exit", at=minutes_ago(10))),
-    ):
-        device_id, headers = device(creds, gate)
-        answer = client.post(f"/v1/devices/{device_id}/taps", json=body, headers=headers)
-        assert answer.status_code == 202, answer.text
+    return builders.make_batcher(engine, client, settings, block_max_events=500)
 
 
 def invoice_trips(

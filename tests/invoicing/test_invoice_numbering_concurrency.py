@@ -24,13 +24,13 @@ from invoicing.audit import check_invoices
 from invoicing.issue import reserve_numbers
 from invoicing.models import Invoice
 from invoicing.numbering import find_gaps, parse_number
+from tests.builders import ride
 from tests.invoicing.api_builders import (
     RIDER_A,
     RIDER_B,
     invoice_trips,
     log_keys,
     make_batcher,
-    ride,
     rider,
 )
 from tests.invoicing.conftest import System

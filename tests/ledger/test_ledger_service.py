@@ -35,6 +35,7 @@ from tests.builders import (
     post_trips,
     rider_headers,
     run_audit,
+    run_audit_in,
 )
 
 WITNESS = "tax.example/witness"
@@ -285,14 +286,3 @@ def test_the_audit_catches_every_rewrite_of_history(
             )
             assert run_audit_in(session, settings) is not None
             session.rollback()
-
-
-def run_audit_in(session: Session, settings: Settings) -> str | None:
-    from farechain.audit import audit
-
-    return audit(
-        session,
-        verifier_keys=signing.load_verifier_keys(settings.ledger_public_keys_path),
-        witness_keys=signing.load_verifier_keys(settings.witness_keys_path),
-        origin=settings.ledger.origin,
-    ).problem
