@@ -23,7 +23,8 @@ from farechain.signing import load_log_signers, load_verifier_keys
 from gates import api as gates_api
 from gates.edge import DeviceEdge
 from gates.errors import GateError
-from gates.service import TapDesk, TapLimits
+from gates.script_runner import ScriptRunner
+from gates.service import TAPS_SCRIPT, TapDesk, TapLimits
 from invoicing.api import routers as invoicing_routers
 from invoicing.errors import InvoicingError
 from invoicing.ratelimit import VerifyLimits
@@ -37,6 +38,7 @@ def make_tap_desk(settings: Settings, client: aioredis.Redis, network: fare.Netw
     """The device edge's service for one API process (the lifespan's, or a test's)."""
     return TapDesk(
         client,
+        taps_script=ScriptRunner(settings.redis_url or "", TAPS_SCRIPT),
         limits=TapLimits(
             max_clock_skew_s=settings.gates.max_clock_skew_s,
             max_event_age_h=settings.gates.max_event_age_h,
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
         try:
             yield
         finally:
+            await app.state.tap_desk.aclose()
             await client.aclose()
             engine.dispose()
 

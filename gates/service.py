@@ -1,8 +1,9 @@
 """Taps in, trip-end events out: the device edge's one service.
 
 Each tap is checked (device, token, kind, time, station), then handed to one Lua script
-that does the idempotency check, the pairing and the XADD atomically (gates/taps.lua).
-Nothing here touches the database.
+that does the idempotency check, the pairing and the XADD atomically (gates/taps.lua),
+run over the process's pipelined connection (gates/script_runner.py). Nothing here
+touches the database.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from gates.errors import (
 )
 from gates.registry import DeviceInfo
 from gates.schemas import TapAccepted, TapCreate, TaxiTripCreate
+from gates.script_runner import ScriptRunner
+
+TAPS_SCRIPT = (Path(__file__).parent / "taps.lua").read_text()
 
 _KINDS_BY_DEVICE = {"gate": ("entry", "exit"), "validator": ("board",), "meter": ()}
 _DEVICE_CACHE_S = 30.0
@@ -49,14 +53,18 @@ class TapDesk:
         self,
         client: aioredis.Redis,
         *,
+        taps_script: ScriptRunner,
         limits: TapLimits,
         station_operators: Mapping[str, frozenset[str]],
     ) -> None:
         self._redis = client
+        self._script = taps_script
         self._limits = limits
         self._station_operators = station_operators
-        self._script = client.register_script((Path(__file__).parent / "taps.lua").read_text())
         self._devices: dict[str, tuple[float, DeviceInfo]] = {}
+
+    async def aclose(self) -> None:
+        await self._script.aclose()
 
     async def record_tap(
         self, device_id: str, token: str, tap: TapCreate
@@ -119,14 +127,14 @@ class TapDesk:
         body["received_ms"] = now_ms
         digest = hashlib.sha256(fingerprint.encode()).hexdigest()
         outcome, value = await self._script(
-            keys=[
+            [
                 keys.idempotency(event_id),
                 keys.journey(rider),
                 keys.OPEN_JOURNEYS,
                 keys.STREAM,
                 keys.RIDERS,
             ],
-            args=[
+            [
                 digest,
                 kind,
                 rider,

@@ -147,6 +147,8 @@ class Rider(FastHttpUser):
             d.id: {"Authorization": f"Bearer {d.token}", "Content-Type": "application/json"}
             for d in (*shared.world.gates, *shared.world.validators, *shared.world.meters)
         }
+        # Gates and meters keep no cookies; the cookie jar was ~7% of Locust's CPU.
+        self.client.client.cookiejar = None
         self._starved = False
         self._in_flight: Request | None = None
         now = time.time()
@@ -193,7 +195,7 @@ class Rider(FastHttpUser):
             ) as response:
                 code = response.status_code or 0
                 if code == 202:
-                    status = str(response.json()["status"])
+                    status = str(orjson.loads(response.content)["status"])
                     replayed = response.headers.get("Idempotent-Replayed") == "true"
                     if request.retry and not replayed:
                         response.failure("a resend was not deduplicated")

@@ -272,6 +272,7 @@ def test_the_edge_serves_device_posts_and_passes_the_rest_on(
         )
         listed = await _call(app, "GET", path, headers, _chunks(b""))
         other = await _call(app, "POST", "/v1/ledger/key", headers, _chunks(b""))
+        await desk.aclose()
         await client.aclose()
         return tapped, gone, listed, other
 

@@ -1,0 +1,181 @@
+"""The pipelined script runner against a real Redis: replies in order, failures as redis-py's."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+import uvloop
+from redis.exceptions import ConnectionError, ResponseError, TimeoutError
+
+from gates.script_runner import ScriptRunner
+
+_T = TypeVar("_T")
+
+# Stores ARGV[1] under KEYS[1] and answers with both: each reply says which call it is.
+ECHO = "redis.call('SET', KEYS[1], ARGV[1]); return {KEYS[1], ARGV[1], tonumber(ARGV[2]) + 1}"
+PICKY = "if ARGV[1] == 'bad' then return redis.error_reply('ERR refused: bad') end\n" + ECHO
+
+
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
+
+@pytest.fixture(params=[asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"])
+def loop_factory(request: pytest.FixtureRequest) -> LoopFactory:
+    """Tests run on both loops: uvicorn runs the API on uvloop, whose transports differ."""
+    factory: LoopFactory = request.param
+    return factory
+
+
+def _in_loop(loop_factory: LoopFactory, scenario: Coroutine[Any, Any, _T]) -> _T:
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(scenario)
+
+
+def _run(
+    loop_factory: LoopFactory,
+    url: str,
+    script: str,
+    use: Callable[[ScriptRunner], Awaitable[_T]],
+) -> _T:
+    async def scenario() -> _T:
+        runner = ScriptRunner(url, script)
+        try:
+            return await use(runner)
+        finally:
+            await runner.aclose()
+
+    return _in_loop(loop_factory, scenario())
+
+
+def test_many_calls_in_flight_each_get_their_own_reply(
+    loop_factory: LoopFactory, redis_url: str, redis_client: redis.Redis
+) -> None:
+    async def use(runner: ScriptRunner) -> list[object]:
+        calls = [runner([f"k{n}"], [f"v{n}", n]) for n in range(500)]
+        return list(await asyncio.gather(*calls))
+
+    replies = _run(loop_factory, redis_url, ECHO, use)
+
+    assert replies == [[f"k{n}".encode(), f"v{n}".encode(), n + 1] for n in range(500)]
+    # ... written in the database the URL names, where the rest of the system looks
+    assert redis_client.get("k499") == b"v499"
+
+
+def test_an_error_reply_fails_its_own_call_only(loop_factory: LoopFactory, redis_url: str) -> None:
+    async def use(runner: ScriptRunner) -> list[object]:
+        calls = [runner([f"k{n}"], ["bad" if n % 2 else f"v{n}", n]) for n in range(4)]
+        return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    replies = _run(loop_factory, redis_url, PICKY, use)
+
+    assert replies[0] == [b"k0", b"v0", 1]
+    assert replies[2] == [b"k2", b"v2", 3]
+    for refused in (replies[1], replies[3]):
+        assert isinstance(refused, ResponseError)
+        assert str(refused) == "ERR refused: bad"
+
+
+def test_a_flushed_script_cache_is_refilled(
+    loop_factory: LoopFactory, redis_url: str, redis_client: redis.Redis
+) -> None:
+    async def use(runner: ScriptRunner) -> tuple[object, object]:
+        before = await runner(["a"], ["1", 1])
+        redis_client.script_flush()  # as after a Redis restart
+        return before, await runner(["b"], ["2", 2])
+
+    assert _run(loop_factory, redis_url, ECHO, use) == ([b"a", b"1", 2], [b"b", b"2", 3])
+    # the fallback also put the script back in the cache, for the calls after it
+    assert redis_client.script_exists(hashlib.sha1(ECHO.encode()).hexdigest()) == [True]
+
+
+def test_a_refused_connection_is_a_connection_error(
+    loop_factory: LoopFactory,
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async def use(runner: ScriptRunner) -> object:
+        return await runner(["k"], ["v", 0])
+
+    with pytest.raises(ConnectionError, match="cannot connect"):
+        _run(loop_factory, f"redis://127.0.0.1:{port}/0", ECHO, use)
+
+
+def test_a_dropped_connection_is_replaced_on_the_next_call(
+    loop_factory: LoopFactory, redis_url: str, redis_client: redis.Redis
+) -> None:
+    async def use(runner: ScriptRunner) -> object:
+        await runner(["k"], ["v", 0])
+        killed = redis_client.client_kill_filter(_type="normal", skipme=True)
+        assert killed >= 1
+        await asyncio.sleep(0.05)  # the close reaches us
+        return await runner(["k"], ["again", 1])
+
+    assert _run(loop_factory, redis_url, ECHO, use) == [b"k", b"again", 2]
+
+
+def test_a_silent_server_fails_the_call_in_flight_after_the_timeout(
+    loop_factory: LoopFactory,
+) -> None:
+    async def scenario() -> tuple[float, bytes]:
+        received = bytearray()
+
+        async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            received.extend(await reader.read())  # never answers; EOF when dropped
+            writer.close()
+
+        server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        runner = ScriptRunner(f"redis://127.0.0.1:{port}", ECHO, reply_timeout_s=0.2)
+        started = time.monotonic()
+        try:
+            with pytest.raises(TimeoutError, match=r"no reply in 0\.2 s"):
+                await runner(["k"], ["v", 0])
+            waited = time.monotonic() - started
+            await asyncio.sleep(0.05)
+        finally:
+            await runner.aclose()
+            server.close()
+            await server.wait_closed()
+        return waited, bytes(received)
+
+    waited, received = _in_loop(loop_factory, scenario())
+    assert 0.2 <= waited < 2.0
+    sha = hashlib.sha1(ECHO.encode()).hexdigest().encode()
+    # it did send the call, in RESP: an array of bulk strings
+    assert received == b"*6\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha + (
+        b"\r\n$1\r\n1\r\n$1\r\nk\r\n$1\r\nv\r\n$1\r\n0\r\n"
+    )
+
+
+def test_it_logs_in_as_the_user_the_url_names(
+    loop_factory: LoopFactory, redis_url: str, redis_client: redis.Redis
+) -> None:
+    user, password = "farechain-test-runner", "s3cret-for-the-test"
+    redis_client.acl_setuser(
+        user, enabled=True, passwords=[f"+{password}"], keys=["*"], commands=["+@all"]
+    )
+    try:
+        parts = urlsplit(redis_url)
+        host = parts.netloc.rpartition("@")[2]
+
+        def as_user(secret: str) -> str:
+            return urlunsplit(parts._replace(netloc=f"{user}:{secret}@{host}"))
+
+        async def use(runner: ScriptRunner) -> object:
+            return await runner(["who"], [user, 0])
+
+        assert _run(loop_factory, as_user(password), ECHO, use) == [b"who", user.encode(), 1]
+        with pytest.raises(ResponseError, match="WRONGPASS"):
+            _run(loop_factory, as_user("wrong"), ECHO, use)
+    finally:
+        redis_client.acl_deluser(user)
