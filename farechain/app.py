@@ -7,12 +7,14 @@ environment) or through `farechain up`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 import fare
 from farechain import me, problems
@@ -34,11 +36,13 @@ from ledger.keys import Verifier
 from ledger.store import LedgerWriter
 
 
-def make_tap_desk(settings: Settings, client: aioredis.Redis, network: fare.Network) -> TapDesk:
+def make_tap_desk(
+    settings: Settings, client: aioredis.Redis, network: fare.Network, *, script: str = TAPS_SCRIPT
+) -> TapDesk:
     """The device edge's service for one API process (the lifespan's, or a test's)."""
     return TapDesk(
         client,
-        taps_script=ScriptRunner(settings.redis_url or "", TAPS_SCRIPT),
+        taps_script=ScriptRunner(settings.redis_url or "", script),
         limits=TapLimits(
             max_clock_skew_s=settings.gates.max_clock_skew_s,
             max_event_age_h=settings.gates.max_event_age_h,
@@ -46,6 +50,22 @@ def make_tap_desk(settings: Settings, client: aioredis.Redis, network: fare.Netw
         ),
         station_operators={s.id: s.operators for s in network.stations.values()},
     )
+
+
+class FarechainAPI(FastAPI):
+    """FastAPI, with the device posts answered before FastAPI's per-request work."""
+
+    _edge: DeviceEdge | None = None
+
+    def serve_devices_first(self) -> None:
+        self._edge = DeviceEdge(functools.partial(FastAPI.__call__, self))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._edge is None:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self  # as Starlette sets it; the edge finds the TapDesk there
+        await self._edge(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, device_edge: bool = True) -> FastAPI:
@@ -86,10 +106,10 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
             await client.aclose()
             engine.dispose()
 
-    app = FastAPI(title="farechain", version="0.1.0", lifespan=lifespan)
+    app = FarechainAPI(title="farechain", version="0.1.0", lifespan=lifespan)
     problems.install(app, (GateError, LedgerError, Unauthenticated, me.NotYours, InvoicingError))
     if device_edge:
-        app.add_middleware(DeviceEdge)
+        app.serve_devices_first()
     app.include_router(gates_api.router)
     # Before me.router: its /v1/me/invoices/{number} would also match <number>.xml.
     for router in invoicing_routers:

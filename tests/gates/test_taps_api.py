@@ -347,6 +347,26 @@ def test_redis_down_is_a_503_to_resend_later(
     assert answer.headers["Retry-After"] == "1"
 
 
+@pytest.mark.parametrize("edge", [True, False], ids=["edge", "fastapi"])
+def test_an_unreadable_script_reply_is_a_500_problem(
+    edge: bool,
+    engine: Engine,
+    redis_client: redis.Redis,
+    var_dir: Path,
+    database_url: str,
+    redis_url: str,
+) -> None:
+    settings = make_settings(var_dir, database_url, redis_url)
+    creds = make_world(engine, redis_client, settings)
+    app = create_app(settings, device_edge=edge)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        # A script that answers what no version of taps.lua answers: a bug, not bad input.
+        network = fare.load_tariffs().network_at(datetime.now(UTC))
+        app.state.tap_desk = make_tap_desk(settings, app.state.redis, network, script="return 42")
+        answer = _post(client, creds, GATE_A, tap("r0000001", "entry"))
+    _assert_problem(answer, 500, "failed")
+
+
 def test_openapi_describes_the_device_request_bodies(
     world: tuple[TestClient, dict[str, Any]],
 ) -> None:
