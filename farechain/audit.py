@@ -94,7 +94,7 @@ def _check_projection(
             return f"record {row.record_index}: not a well-formed {record_type} record: {error!r}"
         stored = row.model_dump()
         for column, value in expected.items():
-            if stored[column] != value:
+            if stored[column] != value and not _same_json(column, stored[column], value):
                 return (
                     f"{where}: {column} is {stored[column]!r} in the table, {value!r} on the ledger"
                 )
@@ -104,3 +104,14 @@ def _check_projection(
     if recorded != count:
         return f"{recorded} {record_type} records on the ledger but {count} {name} rows"
     return None
+
+
+def _same_json(column: str, stored: object, expected: object) -> bool:
+    # The `*_json` columns hold a JSON text made from the record: the same value written
+    # with other spacing (rows from before the batcher switched encoders) is the same row.
+    if not column.endswith("_json") or not isinstance(stored, str):
+        return False
+    try:
+        return bool(json.loads(stored) == json.loads(str(expected)))
+    except ValueError:
+        return False

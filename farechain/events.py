@@ -8,11 +8,12 @@ the entry when the journey was never closed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 import fare
 
@@ -78,7 +79,9 @@ class TripEndEvent:
 
 def parse_event(raw: bytes | str) -> TripEndEvent:
     try:
-        return event_from_record(json.loads(raw))
+        # orjson parses an entry ~4x faster than json; its JSONDecodeError is a ValueError,
+        # and input that is JSON but not an object fails in event_from_record (TypeError).
+        return event_from_record(orjson.loads(raw))
     except (ValueError, KeyError, TypeError) as error:
         raise MalformedEvent(f"not a trip-end event: {raw!r:.200}") from error
 

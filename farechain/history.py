@@ -8,10 +8,10 @@ stays bounded by the riders active in the last week.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import orjson
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -42,7 +42,7 @@ class RiderHistories:
             .order_by(col(Trip.record_index))
         )
         for rider, text in rows:
-            self._trips[rider].append(fare.PricedTrip.from_record(json.loads(text)))
+            self._trips[rider].append(fare.PricedTrip.from_record(orjson.loads(text)))
 
     def of(self, rider_id: str) -> list[fare.PricedTrip]:
         return self._trips.setdefault(rider_id, [])

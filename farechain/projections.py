@@ -7,17 +7,22 @@ record implies, in any column, is caught.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 import fare
 from farechain.events import TripEndEvent, event_from_record
 
-# json.dumps(..., sort_keys=True) builds a new encoder on every call; the batcher makes
-# two of these texts per trip. Same text as json.dumps(value, sort_keys=True).
-_to_json = json.JSONEncoder(sort_keys=True).encode
+
+def _to_json(value: Mapping[str, object]) -> str:
+    # The text of the quote_json and history_json columns (compact, sorted keys, UTF-8).
+    # Not ledger bytes: the audit compares these columns as JSON values, so rows written
+    # with the json module's spacing before still match. orjson because the batcher makes
+    # two per trip: ~8x faster than the json module.
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def trip_record(event: TripEndEvent, quote_record: Mapping[str, object]) -> dict[str, object]:

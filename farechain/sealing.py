@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,14 +25,13 @@ from farechain.history import RiderHistories
 from farechain.models import Charge, Operator, Rider, Trip
 from farechain.projections import charge_record, charge_row, trip_record, trip_row
 from invoicing.issue import (
-    INDIVIDUAL_BUYER,
+    INDIVIDUAL,
     SHANGHAI,
-    Buyer,
     SellerInfo,
     default_buyers,
     invoice_fields,
     invoice_row,
-    number_for,
+    numbers_for,
     reserve_numbers,
 )
 from invoicing.models import Invoice
@@ -157,13 +156,15 @@ class Sealer:
     ) -> tuple[list[tuple[str, bytes]], _Rows]:
         buyers = default_buyers(session, list({p.event.rider for p in priced}))
         by_seller: dict[str, int] = defaultdict(int)
+        sellers: dict[str, SellerInfo] = {}
         for p in priced:
             by_seller[p.seller.id] += 1
+            sellers[p.seller.id] = p.seller
         year = now.astimezone(SHANGHAI).year
-        next_seq = {
-            seller: reserve_numbers(session, seller, year, count)
-            for seller, count in by_seller.items()
-        }
+        numbers: dict[str, Iterator[str]] = {}
+        for seller_id, count in by_seller.items():
+            first = reserve_numbers(session, seller_id, year, count)
+            numbers[seller_id] = iter(numbers_for(sellers[seller_id], now, first, count))
         balances = {rid: balance for rid, (_, balance) in riders.items()}
         bodies: list[tuple[str, bytes]] = []
         rows = _Rows()
@@ -174,12 +175,10 @@ class Sealer:
             balances[e.rider] -= amount
             rows.debits[e.rider] += amount
             charge = charge_record(e, amount, balances[e.rider], now)
-            number = number_for(p.seller, now, next_seq[p.seller.id])
-            next_seq[p.seller.id] += 1
             invoice = invoice_fields(
-                number=number,
+                number=next(numbers[p.seller.id]),
                 seller=p.seller,
-                buyer=buyers.get(e.rider, Buyer("individual", INDIVIDUAL_BUYER)),
+                buyer=buyers.get(e.rider, INDIVIDUAL),
                 rider_id=e.rider,
                 trip_event_id=e.event_id,
                 total_fen=amount,

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 
 from invoicing.checkcode import check_code
 from invoicing.models import InvoiceSequence, InvoiceTitle
-from invoicing.numbering import format_number
+from invoicing.numbering import DEFAULT_LAYOUT, format_number
 from invoicing.tax import TaxRegime, split_tax
 from ledger.sqltypes import among
 
@@ -45,6 +45,9 @@ class Buyer:
     tax_id: str | None = None
 
 
+INDIVIDUAL = Buyer("individual", INDIVIDUAL_BUYER)  # riders who chose no default title
+
+
 def reserve_numbers(session: Session, seller_id: str, year: int, count: int) -> int:
     """Reserve `count` consecutive sequence numbers; returns the first."""
     statement = (
@@ -52,6 +55,8 @@ def reserve_numbers(session: Session, seller_id: str, year: int, count: int) -> 
         .where(col(InvoiceSequence.seller_id) == seller_id, col(InvoiceSequence.year) == year)
         .values(next_seq=col(InvoiceSequence.next_seq) + count)
         .returning(col(InvoiceSequence.next_seq))
+        # No ORM objects to keep in step: skips evaluating the criteria in Python.
+        .execution_options(synchronize_session=False)
     )
     after = session.execute(statement).scalar_one_or_none()
     if after is None:
@@ -93,6 +98,7 @@ def invoice_fields(
 ) -> dict[str, object]:
     """The ledger record of one invoice (its row in `invoices` is the same fields)."""
     split = split_tax(total_fen, seller.regime)
+    issued_text, issue_date = _issue_texts(issued_at)
     return {
         "type": "invoice" if kind == "invoice" else "credit_note",
         "v": 1,
@@ -102,8 +108,8 @@ def invoice_fields(
         "buyer": {"kind": buyer.kind, "name": buyer.name, "tax_id": buyer.tax_id},
         "rider": rider_id,
         "trip_event_id": trip_event_id,
-        "issued_at": issued_at.isoformat(),
-        "issue_date": issued_at.astimezone(SHANGHAI).date().isoformat(),
+        "issued_at": issued_text,
+        "issue_date": issue_date,
         "total_fen": total_fen,
         "base_fen": split.base_fen,
         "tax_fen": split.tax_fen,
@@ -140,7 +146,38 @@ def invoice_row(fields: Mapping[str, object], record_index: int) -> dict[str, ob
     }
 
 
-def number_for(seller: SellerInfo, issued_at: datetime, sequence: int) -> str:
-    return format_number(
-        year=issued_at.astimezone(SHANGHAI).year, channel=seller.numbering_code, sequence=sequence
-    )
+# A block issues all its invoices at one `now`: its texts (and the zone conversion behind
+# the date) are worked out once, not per invoice. Matched by identity, not equality: equal
+# datetimes in different zones print differently.
+_last_issue: tuple[datetime, str, str] | None = None
+
+
+def _issue_texts(issued_at: datetime) -> tuple[str, str]:
+    """`issued_at` in ISO 8601, and the date it falls on in China."""
+    global _last_issue
+    last = _last_issue
+    if last is None or last[0] is not issued_at:
+        date = issued_at.astimezone(SHANGHAI).date().isoformat()
+        last = _last_issue = (issued_at, issued_at.isoformat(), date)
+    return last[1], last[2]
+
+
+def numbers_for(seller: SellerInfo, issued_at: datetime, first: int, count: int) -> list[str]:
+    """The numbers of sequences `first` .. `first + count - 1`: a block's reservation."""
+    if count < 1:
+        return []
+    year, channel = issued_at.astimezone(SHANGHAI).year, seller.numbering_code
+    head = format_number(year=year, channel=channel, sequence=first)
+    last = format_number(year=year, channel=channel, sequence=first + count - 1)
+    # format_number checks every part, which cost more than the rest of an invoice's
+    # fields. Between two valid numbers of one seller and year only the trailing sequence
+    # digits change, so only those are formatted per invoice.
+    digits = DEFAULT_LAYOUT.sequence_digits
+    prefix = head[:-digits]
+    numbers = [f"{prefix}{sequence:0{digits}d}" for sequence in range(first, first + count)]
+    if numbers[0] != head or numbers[-1] != last:  # not the layout assumed: the slow way
+        numbers = [
+            format_number(year=year, channel=channel, sequence=sequence)
+            for sequence in range(first, first + count)
+        ]
+    return numbers

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -130,8 +131,16 @@ def split_tax(total_fen: int, regime: TaxRegime) -> TaxSplit:
         raise InvalidAmount(f"expected an integer number of fen, got {total_fen!r}")
     if total_fen < 0:
         raise InvalidAmount(f"expected a total of at least 0 fen, got {total_fen}")
-    base = round_half_up(total_fen * BASIS_POINTS, BASIS_POINTS + regime.rate_bp)
-    return TaxSplit(total_fen, base, total_fen - base, regime.rate_bp)
+    return _split(total_fen, regime.rate_bp)
+
+
+# The batcher splits a fare per trip, and fares repeat (a few hundred amounts a day): a
+# cached split is a lookup instead of an integer division and a new TaxSplit. Both keys
+# are exact ints (checked above and by TaxRegime), so True never stands in for 1.
+@lru_cache(maxsize=4096)
+def _split(total_fen: int, rate_bp: int) -> TaxSplit:
+    base = round_half_up(total_fen * BASIS_POINTS, BASIS_POINTS + rate_bp)
+    return TaxSplit(total_fen, base, total_fen - base, rate_bp)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,20 @@ def tap(
     }
 
 
+def gate_tap_on_stream(
+    event_id: str, at: str, station: str, *, received_ms: int = 0
+) -> dict[str, Any]:
+    """A metro gate's tap as gates/taps.lua puts it in a trip-end event."""
+    return {
+        "event_id": event_id,
+        "device": f"gate-szmc-{station}",
+        "operator": "szmc",
+        "at": at,
+        "received_ms": received_ms,
+        "station": station,
+    }
+
+
 def minutes_ago(minutes: float) -> datetime:
     return datetime.now(UTC) - timedelta(minutes=minutes)
 

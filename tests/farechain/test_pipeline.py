@@ -131,6 +131,28 @@ def test_a_changed_amount_is_caught_and_named(
     assert problem is not None and names in problem
 
 
+def test_json_columns_in_another_spacing_are_the_same_rows(
+    system: tuple[TestClient, dict[str, Any], Settings],
+    engine: Engine,
+    redis_client: redis.Redis,
+) -> None:
+    # Rows written before the batcher switched from the json module to orjson hold the
+    # same values with ", " and ": ": the audit must not call them tampered.
+    client, creds, settings = system
+    post_trips(client, creds, 5)
+    make_batcher(engine, redis_client, settings).drain()
+    with engine.begin() as connection:
+        rows = connection.execute(text("SELECT record_index, quote_json, history_json FROM trips"))
+        for index, quote, history in list(rows):
+            spaced = [json.dumps(json.loads(t), sort_keys=True) for t in (quote, history)]
+            assert spaced != [quote, history]  # the text does change
+            connection.execute(
+                text("UPDATE trips SET quote_json = :q, history_json = :h WHERE record_index = :i"),
+                {"q": spaced[0], "h": spaced[1], "i": index},
+            )
+    assert run_audit(engine, settings) is None
+
+
 def test_a_changed_record_is_caught_even_with_its_hash_rewritten(
     system: tuple[TestClient, dict[str, Any], Settings],
     engine: Engine,

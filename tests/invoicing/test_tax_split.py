@@ -59,6 +59,13 @@ def test_totals_must_be_non_negative_integer_fen(total: object) -> None:
     assert caught.value.status_code == 422
 
 
+def test_a_cached_split_is_not_handed_to_an_equal_non_int() -> None:
+    # split_tax caches by (total, rate); True == 1 and hashes alike, yet is no amount.
+    assert split_tax(1, GENERAL_9) == TaxSplit(1, 1, 0, 900)
+    with pytest.raises(InvalidAmount):
+        split_tax(True, GENERAL_9)
+
+
 @pytest.mark.parametrize(
     ("code", "rate_bp", "reason"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -72,6 +74,19 @@ def test_appending_one_leaf_to_7_stores_the_completed_subtrees() -> None:
         NodeAddr(3, 0),
     ]
     assert result.frontier == (root_of(leaves),)
+
+
+def test_appended_addresses_are_ordinary_node_addrs() -> None:
+    # append() builds them without the dataclass __init__ (see tree._addr): they must be
+    # indistinguishable from constructed ones, and still frozen.
+    assert [f.name for f in dataclasses.fields(NodeAddr)] == ["level", "index"]
+    addr, _ = append((), 0, _leaves(2)).nodes[-1]
+    assert type(addr) is NodeAddr
+    assert addr == NodeAddr(1, 0) and hash(addr) == hash(NodeAddr(1, 0))
+    assert repr(addr) == "NodeAddr(level=1, index=0)"
+    assert {addr: b"x"}[NodeAddr(1, 0)] == b"x"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        addr.level = 2  # type: ignore[misc]
 
 
 @given(_blocks)
