@@ -53,7 +53,12 @@ def make_tap_desk(
 
 
 class FarechainAPI(FastAPI):
-    """FastAPI, with the device posts answered before FastAPI's per-request work."""
+    """FastAPI, with the device posts answered before FastAPI's per-request work.
+
+    Device posts therefore pass neither FastAPI's own telemetry (spans and metrics when
+    OpenTelemetry is configured) nor middleware added with `add_middleware`; the other
+    routes and the lifespan go to FastAPI as before.
+    """
 
     _edge: DeviceEdge | None = None
 

@@ -149,9 +149,9 @@ class DeviceEdge:
         if body is None:
             reply = _too_large()
         else:
-            desk: TapDesk = scope["app"].state.tap_desk
             route: Route = "taps" if match[2] == "taps" else "trips"
             try:
+                desk: TapDesk = scope["app"].state.tap_desk
                 reply = await serve_device_post(desk, route, match[1], authorization, body)
             except Exception:  # served outside FastAPI: no error middleware catches it
                 log.exception("unhandled error on a device %s post", route)

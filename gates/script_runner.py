@@ -17,8 +17,10 @@ Redis that lost its script cache (restarted, SCRIPT FLUSH) gets the script's tex
 from __future__ import annotations
 
 import asyncio
+import builtins
 import collections
 import hashlib
+import socket
 import ssl
 import time
 from collections.abc import Sequence
@@ -34,17 +36,21 @@ Arg = str | bytes | int
 
 
 class ScriptRunner:
-    """Runs one Lua script on the Redis at `url` (redis://, rediss:// or unix://)."""
+    """Runs one Lua script on the Redis at `url` (redis://, rediss:// or unix://).
+
+    One runner serves one event loop (an API process's); the lifespan makes it and
+    closes it.
+    """
 
     def __init__(self, url: str, script: str, *, reply_timeout_s: float = 5.0) -> None:
+        self._options = _connection_options(url)
         self._url = url
         self._script = script.encode()
         self._sha = hashlib.sha1(self._script).hexdigest().encode()
         self._reply_timeout_s = reply_timeout_s
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._line: _Line | None = None
-        # Made in the loop that uses them: a test may run the app in several loops.
-        self._connecting: asyncio.Lock | None = None
-        self._connecting_loop: asyncio.AbstractEventLoop | None = None
+        self._connecting: asyncio.Task[_Line] | None = None
 
     async def __call__(self, keys: Sequence[Arg], args: Sequence[Arg]) -> Any:
         line = await self._open_line()
@@ -62,20 +68,48 @@ class ScriptRunner:
 
     async def _open_line(self) -> _Line:
         loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise RuntimeError("a ScriptRunner serves the one event loop it was first used in")
         line = self._line
-        if line is not None and line.loop is loop and line.is_open:
+        if line is not None and line.is_open:
             return line
-        if self._connecting is None or self._connecting_loop is not loop:
-            self._connecting, self._connecting_loop = asyncio.Lock(), loop
-        async with self._connecting:  # one connection attempt for all the waiting calls
-            line = self._line
-            if line is None or line.loop is not loop or not line.is_open:
-                line = self._line = await _connect(self._url, self._reply_timeout_s)
-            return line
+        # One connection attempt, bounded in time, for all the calls waiting on it: they
+        # succeed or fail together instead of queueing one attempt each.
+        if self._connecting is None:
+            self._connecting = loop.create_task(self._connect())
+            self._connecting.add_done_callback(self._connected)
+        return await asyncio.shield(self._connecting)
+
+    def _connected(self, attempt: asyncio.Task[_Line]) -> None:
+        self._connecting = None
+        if not attempt.cancelled() and attempt.exception() is None:
+            self._line = attempt.result()
+
+    async def _connect(self) -> _Line:
+        try:
+            async with asyncio.timeout(self._reply_timeout_s):
+                return await _connect(self._options, self._url, self._reply_timeout_s)
+        except builtins.TimeoutError as error:
+            detail = f"no connection to Redis at {self._url} in {self._reply_timeout_s} s"
+            raise TimeoutError(detail) from error
 
 
-async def _connect(url: str, reply_timeout_s: float) -> _Line:
-    options = parse_url(url)
+_URL_OPTIONS = {"host", "port", "db", "username", "password", "path", "connection_class"}
+
+
+def _connection_options(url: str) -> dict[str, Any]:
+    options: dict[str, Any] = dict(parse_url(url))
+    # Refused at start-up rather than ignored: a TLS or socket option the redis-py client
+    # honours and this runner did not would make every tap fail while the rest works.
+    unsupported = sorted(set(options) - _URL_OPTIONS)
+    if unsupported:
+        raise ValueError(f"the tap script runner does not support Redis URL options {unsupported}")
+    return options
+
+
+async def _connect(options: dict[str, Any], url: str, reply_timeout_s: float) -> _Line:
     loop = asyncio.get_running_loop()
 
     def protocol() -> _Line:
@@ -88,7 +122,7 @@ async def _connect(url: str, reply_timeout_s: float) -> _Line:
             secure = options.get("connection_class") is SSLConnection
             _, line = await loop.create_connection(
                 protocol,
-                options["host"],
+                options.get("host", "localhost"),
                 options.get("port", 6379),
                 ssl=ssl.create_default_context() if secure else None,
             )
@@ -100,11 +134,14 @@ async def _connect(url: str, reply_timeout_s: float) -> _Line:
         hello.append(_command(b"AUTH", *user, options["password"]))
     if options.get("db"):
         hello.append(_command(b"SELECT", options["db"]))
-    for command in hello:
-        reply = await line.send(command)
-        if isinstance(reply, ResponseError):
-            line.close()
-            raise reply
+    try:
+        for command in hello:
+            reply = await line.send(command)
+            if isinstance(reply, ResponseError):
+                raise reply
+    except BaseException:
+        line.close()
+        raise
     return line
 
 
@@ -137,6 +174,10 @@ class _Line(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses; they write alike.
         self._transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # An idle connection cut by the network is noticed without waiting for a tap.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         self.is_open = True
 
     def data_received(self, data: bytes) -> None:

@@ -65,8 +65,63 @@ def test_many_calls_in_flight_each_get_their_own_reply(
     replies = _run(loop_factory, redis_url, ECHO, use)
 
     assert replies == [[f"k{n}".encode(), f"v{n}".encode(), n + 1] for n in range(500)]
-    # ... written in the database the URL names, where the rest of the system looks
     assert redis_client.get("k499") == b"v499"
+
+
+def test_calls_go_to_the_database_the_url_names(
+    loop_factory: LoopFactory, redis_url: str, redis_client: redis.Redis
+) -> None:
+    db = (redis_client.connection_pool.connection_kwargs.get("db", 0) + 1) % 16
+    other = redis.Redis.from_url(_with_db(redis_url, db))
+    other.delete("k-db")
+    try:
+        _run(loop_factory, _with_db(redis_url, db), ECHO, lambda r: r(["k-db"], ["here", 0]))
+        assert (other.get("k-db"), redis_client.get("k-db")) == (b"here", None)
+    finally:
+        other.delete("k-db")
+        other.close()
+
+
+def test_a_cancelled_call_leaves_the_others_their_own_replies(
+    loop_factory: LoopFactory, redis_url: str
+) -> None:
+    async def use(runner: ScriptRunner) -> list[object]:
+        calls = [asyncio.ensure_future(runner([f"k{n}"], [f"v{n}", n])) for n in range(99)]
+        await asyncio.sleep(0)  # every call has written its command
+        for call in calls[::3]:
+            call.cancel()
+        return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    replies = _run(loop_factory, redis_url, ECHO, use)
+
+    for n, reply in enumerate(replies):
+        if n % 3 == 0:
+            assert isinstance(reply, asyncio.CancelledError)
+        else:
+            assert reply == [f"k{n}".encode(), f"v{n}".encode(), n + 1]
+
+
+def test_a_runner_refuses_a_second_event_loop(redis_url: str) -> None:
+    runner = ScriptRunner(redis_url, ECHO)
+
+    async def first() -> object:
+        try:
+            return await runner(["k"], ["v", 0])
+        finally:
+            await runner.aclose()
+
+    assert asyncio.run(first()) == [b"k", b"v", 1]
+    with pytest.raises(RuntimeError, match="one event loop"):
+        asyncio.run(runner(["k"], ["v", 0]))
+
+
+def test_url_options_it_would_ignore_are_refused() -> None:
+    with pytest.raises(ValueError, match="ssl_cert_reqs"):
+        ScriptRunner("rediss://127.0.0.1:6380/0?ssl_cert_reqs=none", ECHO)
+
+
+def _with_db(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 
 
 def test_an_error_reply_fails_its_own_call_only(loop_factory: LoopFactory, redis_url: str) -> None:
@@ -117,7 +172,10 @@ def test_a_dropped_connection_is_replaced_on_the_next_call(
         await runner(["k"], ["v", 0])
         killed = redis_client.client_kill_filter(_type="normal", skipme=True)
         assert killed >= 1
-        await asyncio.sleep(0.05)  # the close reaches us
+        line = runner._line
+        deadline = time.monotonic() + 5
+        while line is not None and line.is_open and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)  # until the close reaches us
         return await runner(["k"], ["again", 1])
 
     assert _run(loop_factory, redis_url, ECHO, use) == [b"k", b"again", 2]
@@ -155,6 +213,34 @@ def test_a_silent_server_fails_the_call_in_flight_after_the_timeout(
     assert received == b"*6\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha + (
         b"\r\n$1\r\n1\r\n$1\r\nk\r\n$1\r\nv\r\n$1\r\n0\r\n"
     )
+
+
+def test_calls_waiting_on_a_connection_that_never_logs_in_fail_together(
+    loop_factory: LoopFactory,
+) -> None:
+    async def scenario() -> tuple[float, list[object]]:
+        async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read()  # accepts, never answers AUTH
+            writer.close()
+
+        server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        runner = ScriptRunner(f"redis://u:p@127.0.0.1:{port}", ECHO, reply_timeout_s=0.3)
+        started = time.monotonic()
+        try:
+            calls = [runner(["k"], ["v", n]) for n in range(5)]
+            outcomes = list(await asyncio.gather(*calls, return_exceptions=True))
+            waited = time.monotonic() - started
+        finally:
+            await runner.aclose()
+            server.close()
+            await server.wait_closed()
+        return waited, outcomes
+
+    waited, outcomes = _in_loop(loop_factory, scenario())
+    # one attempt for the five calls, not five attempts in a row
+    assert 0.3 <= waited < 1.2
+    assert all(isinstance(o, TimeoutError) and "no connection" in str(o) for o in outcomes)
 
 
 def test_it_logs_in_as_the_user_the_url_names(
