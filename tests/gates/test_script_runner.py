@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import socket
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -185,25 +186,16 @@ def test_a_silent_server_fails_the_call_in_flight_after_the_timeout(
     loop_factory: LoopFactory,
 ) -> None:
     async def scenario() -> tuple[float, bytes]:
-        received = bytearray()
-
-        async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            received.extend(await reader.read())  # never answers; EOF when dropped
-            writer.close()
-
-        server = await asyncio.start_server(swallow, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        runner = ScriptRunner(f"redis://127.0.0.1:{port}", ECHO, reply_timeout_s=0.2)
-        started = time.monotonic()
-        try:
-            with pytest.raises(TimeoutError, match=r"no reply in 0\.2 s"):
-                await runner(["k"], ["v", 0])
-            waited = time.monotonic() - started
-            await asyncio.sleep(0.05)
-        finally:
-            await runner.aclose()
-            server.close()
-            await server.wait_closed()
+        async with _silent_server() as (port, received):
+            runner = ScriptRunner(f"redis://127.0.0.1:{port}", ECHO, reply_timeout_s=0.2)
+            started = time.monotonic()
+            try:
+                with pytest.raises(TimeoutError, match=r"no reply in 0\.2 s"):
+                    await runner(["k"], ["v", 0])
+                waited = time.monotonic() - started
+            finally:
+                await runner.aclose()
+            await asyncio.sleep(0.05)  # the server reads to the end
         return waited, bytes(received)
 
     waited, received = _in_loop(loop_factory, scenario())
@@ -219,22 +211,15 @@ def test_calls_waiting_on_a_connection_that_never_logs_in_fail_together(
     loop_factory: LoopFactory,
 ) -> None:
     async def scenario() -> tuple[float, list[object]]:
-        async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await reader.read()  # accepts, never answers AUTH
-            writer.close()
-
-        server = await asyncio.start_server(swallow, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        runner = ScriptRunner(f"redis://u:p@127.0.0.1:{port}", ECHO, reply_timeout_s=0.3)
-        started = time.monotonic()
-        try:
-            calls = [runner(["k"], ["v", n]) for n in range(5)]
-            outcomes = list(await asyncio.gather(*calls, return_exceptions=True))
-            waited = time.monotonic() - started
-        finally:
-            await runner.aclose()
-            server.close()
-            await server.wait_closed()
+        async with _silent_server() as (port, _):  # accepts, never answers AUTH
+            runner = ScriptRunner(f"redis://u:p@127.0.0.1:{port}", ECHO, reply_timeout_s=0.3)
+            started = time.monotonic()
+            try:
+                calls = [runner(["k"], ["v", n]) for n in range(5)]
+                outcomes = list(await asyncio.gather(*calls, return_exceptions=True))
+                waited = time.monotonic() - started
+            finally:
+                await runner.aclose()
         return waited, outcomes
 
     waited, outcomes = _in_loop(loop_factory, scenario())
@@ -265,3 +250,20 @@ def test_it_logs_in_as_the_user_the_url_names(
             _run(loop_factory, as_user("wrong"), ECHO, use)
     finally:
         redis_client.acl_deluser(user)
+
+
+@contextlib.asynccontextmanager
+async def _silent_server() -> AsyncIterator[tuple[int, bytearray]]:
+    """A server that accepts and never answers; yields its port and what it received."""
+    received = bytearray()
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.extend(await reader.read())  # until the client drops the connection
+        writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], received
+    finally:
+        server.close()
+        await server.wait_closed()
