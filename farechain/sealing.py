@@ -155,16 +155,14 @@ class Sealer:
         now: datetime,
     ) -> tuple[list[tuple[str, bytes]], _Rows]:
         buyers = default_buyers(session, list({p.event.rider for p in priced}))
-        by_seller: dict[str, int] = defaultdict(int)
-        sellers: dict[str, SellerInfo] = {}
+        by_seller: dict[SellerInfo, int] = defaultdict(int)
         for p in priced:
-            by_seller[p.seller.id] += 1
-            sellers[p.seller.id] = p.seller
+            by_seller[p.seller] += 1
         year = now.astimezone(SHANGHAI).year
         numbers: dict[str, Iterator[str]] = {}
-        for seller_id, count in by_seller.items():
-            first = reserve_numbers(session, seller_id, year, count)
-            numbers[seller_id] = iter(numbers_for(sellers[seller_id], now, first, count))
+        for seller, count in by_seller.items():
+            first = reserve_numbers(session, seller.id, year, count)
+            numbers[seller.id] = iter(numbers_for(seller, now, first, count))
         balances = {rid: balance for rid, (_, balance) in riders.items()}
         bodies: list[tuple[str, bytes]] = []
         rows = _Rows()

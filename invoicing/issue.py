@@ -98,7 +98,6 @@ def invoice_fields(
 ) -> dict[str, object]:
     """The ledger record of one invoice (its row in `invoices` is the same fields)."""
     split = split_tax(total_fen, seller.regime)
-    issued_text, issue_date = _issue_texts(issued_at)
     return {
         "type": "invoice" if kind == "invoice" else "credit_note",
         "v": 1,
@@ -108,8 +107,8 @@ def invoice_fields(
         "buyer": {"kind": buyer.kind, "name": buyer.name, "tax_id": buyer.tax_id},
         "rider": rider_id,
         "trip_event_id": trip_event_id,
-        "issued_at": issued_text,
-        "issue_date": issue_date,
+        "issued_at": issued_at.isoformat(),
+        "issue_date": issued_at.astimezone(SHANGHAI).date().isoformat(),
         "total_fen": total_fen,
         "base_fen": split.base_fen,
         "tax_fen": split.tax_fen,
@@ -146,38 +145,16 @@ def invoice_row(fields: Mapping[str, object], record_index: int) -> dict[str, ob
     }
 
 
-# A block issues all its invoices at one `now`: its texts (and the zone conversion behind
-# the date) are worked out once, not per invoice. Matched by identity, not equality: equal
-# datetimes in different zones print differently.
-_last_issue: tuple[datetime, str, str] | None = None
-
-
-def _issue_texts(issued_at: datetime) -> tuple[str, str]:
-    """`issued_at` in ISO 8601, and the date it falls on in China."""
-    global _last_issue
-    last = _last_issue
-    if last is None or last[0] is not issued_at:
-        date = issued_at.astimezone(SHANGHAI).date().isoformat()
-        last = _last_issue = (issued_at, issued_at.isoformat(), date)
-    return last[1], last[2]
-
-
 def numbers_for(seller: SellerInfo, issued_at: datetime, first: int, count: int) -> list[str]:
     """The numbers of sequences `first` .. `first + count - 1`: a block's reservation."""
     if count < 1:
         return []
     year, channel = issued_at.astimezone(SHANGHAI).year, seller.numbering_code
-    head = format_number(year=year, channel=channel, sequence=first)
-    last = format_number(year=year, channel=channel, sequence=first + count - 1)
     # format_number checks every part, which cost more than the rest of an invoice's
-    # fields. Between two valid numbers of one seller and year only the trailing sequence
-    # digits change, so only those are formatted per invoice.
+    # fields. It checks both ends of the range here (the last raises past the layout's
+    # sequence digits); between them only the trailing sequence digits change.
+    head = format_number(year=year, channel=channel, sequence=first)
+    format_number(year=year, channel=channel, sequence=first + count - 1)
     digits = DEFAULT_LAYOUT.sequence_digits
     prefix = head[:-digits]
-    numbers = [f"{prefix}{sequence:0{digits}d}" for sequence in range(first, first + count)]
-    if numbers[0] != head or numbers[-1] != last:  # not the layout assumed: the slow way
-        numbers = [
-            format_number(year=year, channel=channel, sequence=sequence)
-            for sequence in range(first, first + count)
-        ]
-    return numbers
+    return [f"{prefix}{sequence:0{digits}d}" for sequence in range(first, first + count)]
