@@ -66,11 +66,20 @@ class FarechainAPI(FastAPI):
         self._edge = DeviceEdge(functools.partial(FastAPI.__call__, self))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _holds_nul(scope):
+            # SQLite would search for it and PostgreSQL refuse it: refuse it on both.
+            refusal = problems.problem(422, "Invalid request", "expected no NUL character")
+            await refusal(scope, receive, send)
+            return
         if self._edge is None:
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self  # as Starlette sets it; the edge finds the TapDesk there
         await self._edge(scope, receive, send)
+
+
+def _holds_nul(scope: Scope) -> bool:
+    return "\x00" in scope["path"] or b"%00" in scope["query_string"]
 
 
 def create_app(settings: Settings | None = None, *, device_edge: bool = True) -> FastAPI:

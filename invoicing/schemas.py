@@ -50,7 +50,9 @@ class TitleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["individual", "company"]
-    name: str = Field(min_length=1, max_length=100)
+    # A title is printed on the invoice and its XML: no control characters (XML allows
+    # no NUL, PostgreSQL stores none).
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
     tax_id: str | None = Field(default=None, max_length=32)
     is_default: bool = False
 

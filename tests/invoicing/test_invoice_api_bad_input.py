@@ -59,3 +59,33 @@ def test_arbitrary_paths_and_queries_never_fail_the_server(
         "/v1/invoices/verify", params={"number": number, "date": date, "total_fen": total}
     )
     assert verify.status_code in (200, 422, 429)
+
+
+def test_a_nul_character_anywhere_is_a_4xx_problem(system: System) -> None:
+    # PostgreSQL stores no NUL in text: a NUL that reached a query used to be a 500 there.
+    client, creds, _ = system
+    me, tax = rider(creds, RIDER_A), tax_headers(creds)
+    calls = [
+        client.get("/v1/me/invoices/%00", headers=me),
+        client.get("/v1/tax/invoices/a%00b.xml", headers=tax),
+        client.get("/v1/tax/invoices", params={"seller_id": "op\x00"}, headers=tax),
+        client.get("/v1/tax/invoices", params={"rider_id": "\x00"}, headers=tax),
+        client.get(
+            "/v1/invoices/verify", params={"number": "\x00", "date": "2026-01-01", "total_fen": 1}
+        ),
+    ]
+    answers = [(c.status_code, c.headers["content-type"]) for c in calls]
+    assert all(400 <= s < 500 and t == "application/problem+json" for s, t in answers), answers
+
+
+def test_a_title_name_with_control_characters_is_refused_and_not_stored(system: System) -> None:
+    client, creds, _ = system
+    me = rider(creds, RIDER_A)
+    before = client.get("/v1/me/titles", headers=me).json()
+    for name in ("Acme\x00Ltd", "line\nbreak", "\x7f"):
+        answer = client.post(
+            "/v1/me/titles", json={"kind": "individual", "name": name}, headers=me
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["field"] == "body.name"
+    assert client.get("/v1/me/titles", headers=me).json() == before
