@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import json
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from farechain.batcher import _cycle_collection_paused
 from farechain.models import Trip
 from farechain.settings import Settings
 from gates import keys
-from tests.builders import make_batcher, post_trips
+from tests.builders import gate_tap_on_stream, make_batcher, minutes_ago, post_trips
 
 
 def _trips(engine: Engine) -> int:
@@ -100,3 +102,45 @@ def test_the_collector_pauses_for_a_block_only(
         assert not gc.isenabled()  # whoever turned it off turns it back on
     finally:
         gc.enable()
+
+
+def test_trip_ends_arriving_one_by_one_gather_into_one_block_in_few_reads(
+    system: tuple[TestClient, dict[str, Any], Settings],
+    engine: Engine,
+    redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, creds, settings = system
+    rider = creds["riders"][0]["id"]
+    began, ended = minutes_ago(30).isoformat(), minutes_ago(10).isoformat()
+    events = [
+        {
+            "rider": rider,
+            "mode": "metro",
+            "start": gate_tap_on_stream(f"g{n}-in", began, "luohu"),
+            "end": gate_tap_on_stream(f"g{n}", ended, "guomao"),
+        }
+        for n in range(300)
+    ]
+    batcher = make_batcher(engine, redis_client, settings, block_max_events=500)
+    batcher.limits = replace(batcher.limits, block_max_wait_ms=1500)
+    batcher.ensure_group()
+    reads = []
+    read = redis_client.xreadgroup
+    monkeypatch.setattr(
+        redis_client, "xreadgroup", lambda *a, **k: reads.append(1) or read(*a, **k)
+    )
+
+    def trickle() -> None:  # 300 trip-ends over about 0.7 s
+        for event in events:
+            redis_client.xadd(keys.STREAM, {"e": json.dumps(event)})
+            time.sleep(0.002)
+
+    feeder = threading.Thread(target=trickle)
+    feeder.start()
+    result = batcher.step()
+    feeder.join()
+    assert result is not None and result.trips == 300
+    # One blocking read for the first, then one read per 20 ms until the block's 1.5 s
+    # are up (76); not one read per trip-end as they arrive (about 300).
+    assert len(reads) <= 1 + 1500 // 20 + 1
