@@ -127,9 +127,12 @@ def test_trip_ends_arriving_one_by_one_gather_into_one_block_in_few_reads(
     batcher.ensure_group()
     reads = []
     read = redis_client.xreadgroup
-    monkeypatch.setattr(
-        redis_client, "xreadgroup", lambda *a, **k: reads.append(1) or read(*a, **k)
-    )
+
+    def counted_read(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(redis_client, "xreadgroup", counted_read)
 
     def trickle() -> None:  # 300 trip-ends over about 0.7 s
         for event in events:
