@@ -50,9 +50,7 @@ class TitleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["individual", "company"]
-    # A title is printed on the invoice and its XML: no control characters (XML allows
-    # no NUL, PostgreSQL stores none).
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+    name: str = Field(min_length=1, max_length=100)  # checked by invoicing.text.check_text
     tax_id: str | None = Field(default=None, max_length=32)
     is_default: bool = False
 
@@ -165,12 +163,17 @@ class VerificationPublic(BaseModel):
     status_receipt: str | None = None  # tlog-proof of the latest change of status
 
 
+# Search terms match stored ids, which hold no control characters; PostgreSQL refuses a
+# NUL in a query parameter outright (a 500 before this check).
+_NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
+
+
 class InvoiceFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    seller_id: str | None = Field(default=None, max_length=64)
-    buyer_tax_id: str | None = Field(default=None, max_length=32)
-    rider_id: str | None = Field(default=None, max_length=64)
+    seller_id: str | None = Field(default=None, max_length=64, pattern=_NO_CONTROLS)
+    buyer_tax_id: str | None = Field(default=None, max_length=32, pattern=_NO_CONTROLS)
+    rider_id: str | None = Field(default=None, max_length=64, pattern=_NO_CONTROLS)
     issued_from: date | None = None
     issued_to: date | None = None
     min_total_fen: DbId | None = None

@@ -125,6 +125,14 @@ events.test_stop.add_listener(_close_journal)  # type: ignore[no-untyped-call]
 events.quitting.add_listener(_close_journal)  # type: ignore[no-untyped-call]
 
 
+class NotDeduplicated(Exception):
+    """A deliberate resend was answered as new: the edge's idempotency failed."""
+
+
+class HttpFailure(Exception):
+    """An answer other than 202 Accepted."""
+
+
 class Rider(User):
     """A slice of the riders with the gates, validators and meters they use.
 
@@ -217,13 +225,15 @@ class Rider(User):
                 replayed = reply.headers.get("idempotent-replayed") == "true"
                 failure = None
                 if request.retry and not replayed:
-                    failure = WireError("a resend was not deduplicated")
+                    failure = NotDeduplicated("a resend was not deduplicated")
                 self._record(request, took_ms, len(reply.body), failure)
                 self._journal(request, status, "1" if replayed else "0", attempt)
                 self.traveller.answered(request, status, time.time() - self.shared.start_epoch)
                 return
             text = reply.body.decode("utf-8", "replace")
-            self._record(request, took_ms, len(reply.body), WireError(f"HTTP {code}: {text}"[:300]))
+            self._record(
+                request, took_ms, len(reply.body), HttpFailure(f"HTTP {code}: {text}"[:300])
+            )
             if 400 <= code < 500:
                 self._journal(request, f"refused:{code}", "-", attempt)
                 self.traveller.refused(request)

@@ -41,17 +41,34 @@ class Sample:
 
 
 class _CpuMeter:
-    """Per-role CPU, summing each role's processes and their descendants."""
+    """Per-role CPU, summing each role's processes and their descendants.
 
-    def __init__(self, roles: Mapping[str, list[int]]) -> None:
-        self._roles = dict(roles)
+    Finding a process's descendants reads every process's stat file; done at each
+    reading (4 a second) that cost the load-test process a tenth of a core, CPU taken
+    from the system under test. So the families are looked up again every `rescan_s`
+    (and when a role is added), which still finds workers that start or restart.
+    """
+
+    def __init__(self, roles: Mapping[str, list[int]], *, rescan_s: float = 5.0) -> None:
+        self._roles = {role: list(pids) for role, pids in roles.items()}
         self._procs: dict[int, psutil.Process] = {}
+        self._families: dict[str, list[psutil.Process]] = {}
+        self._rescan_s = rescan_s
+        self._scanned_at = -rescan_s
+
+    def add(self, role: str, pid: int) -> None:
+        self._roles.setdefault(role, []).append(pid)
+        self._scanned_at = -self._rescan_s
 
     def read(self) -> dict[str, float]:
+        now = time.monotonic()
+        if now - self._scanned_at >= self._rescan_s:
+            self._families = {role: self._family(pids) for role, pids in self._roles.items()}
+            self._scanned_at = now
         figures = {"machine": psutil.cpu_percent(interval=None) * (psutil.cpu_count() or 1)}
-        for role, pids in self._roles.items():
+        for role, family in self._families.items():
             total = 0.0
-            for proc in self._family(pids):
+            for proc in family:
                 try:
                     total += proc.cpu_percent(interval=None)
                 except psutil.Error:
@@ -92,7 +109,7 @@ class Sampler:
         self.errors = 0
 
     def add_role(self, role: str, pid: int) -> None:
-        self._cpu._roles.setdefault(role, []).append(pid)
+        self._cpu.add(role, pid)
 
     def sample(self) -> Sample:
         """One reading, also taken before the load starts (the run's starting head)."""

@@ -6,13 +6,16 @@ a core that the system under test then lacked, since the load generator shares t
 machine. A device needs a small part of HTTP: a request line, a few header lines and a
 body; a reply with a status, headers and a body framed by Content-Length. A `Link` does
 that over one socket (cooperative under Locust, which patches `socket` for gevent) and
-refuses any reply it does not fully understand (chunked or unframed bodies, pipelined
-extra bytes) with `WireError`, as it does a broken or silent connection.
+refuses any reply it does not fully understand (chunked or unframed bodies, including
+the bodiless 1xx, 204 and 304 that the device API never sends, and extra bytes after a
+reply) with `WireError`, as it does a broken or silent connection. It never sends a
+request twice: resending is the caller's decision, with the same event_id.
 """
 
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -21,6 +24,10 @@ __all__ = ["Link", "Reply", "WireError", "header_lines"]
 
 _HEAD_END = b"\r\n\r\n"
 _MAX_HEAD = 64 * 1024
+# A connection idle this long is replaced before use rather than reused: uvicorn closes
+# idle connections after 5 s, and a request sent as the server closes gets no reply (it
+# would count as a failed attempt, and be sent again, with no fault in the system).
+_IDLE_S = 2.0
 
 
 class WireError(Exception):
@@ -54,6 +61,7 @@ class Link:
         self._connect_timeout_s = connect_timeout_s
         self._read_timeout_s = read_timeout_s
         self._sock: socket.socket | None = None
+        self._used_at = 0.0
 
     def post(self, path: str, body: bytes, headers: bytes = b"") -> Reply:
         """Send one POST and read its reply; `headers` comes from `header_lines`."""
@@ -64,18 +72,24 @@ class Link:
             headers,
             body,
         )
-        reused = self._sock is not None
         try:
-            return self._exchange(request)
-        except _ClosedBeforeReply:
-            if not reused:
-                raise WireError("the server closed the connection without a reply") from None
-        # The server had closed the idle connection (keep-alive timeout) before our
-        # request reached it: send it once more on a new one, as browsers do.
-        try:
-            return self._exchange(request)
-        except _ClosedBeforeReply:
-            raise WireError("the server closed the connection without a reply") from None
+            sock = self._connected()
+            # send() before sendall(): a request fits the socket buffer, and gevent's
+            # sendall sets up a timeout object per call.
+            sent = sock.send(request)
+            if sent < len(request):
+                sock.sendall(request[sent:])
+            reply, keep_alive = _read_reply(sock)
+        except (OSError, WireError, ValueError) as error:  # socket timeouts are OSErrors
+            self.close()
+            if isinstance(error, WireError):
+                raise
+            raise WireError(f"{type(error).__name__}: {error}") from error
+        if keep_alive:
+            self._used_at = time.monotonic()
+        else:
+            self.close()
+        return reply
 
     def __enter__(self) -> Link:
         return self
@@ -88,38 +102,16 @@ class Link:
             self._sock.close()
             self._sock = None
 
-    def _exchange(self, request: bytes) -> Reply:
-        try:
-            sock = self._connected()
-            # send() before sendall(): a request fits the socket buffer, and gevent's
-            # sendall sets up a timeout object per call.
-            sent = sock.send(request)
-            if sent < len(request):
-                sock.sendall(request[sent:])
-            reply, keep_alive = _read_reply(sock)
-        except _ClosedBeforeReply:
-            self.close()
-            raise
-        except (OSError, WireError, ValueError) as error:  # socket timeouts are OSErrors
-            self.close()
-            if isinstance(error, WireError):
-                raise
-            raise WireError(f"{type(error).__name__}: {error}") from error
-        if not keep_alive:
-            self.close()
-        return reply
-
     def _connected(self) -> socket.socket:
+        if self._sock is not None and time.monotonic() - self._used_at >= _IDLE_S:
+            # The server may be closing it right now; a request sent then is lost.
+            self.close()
         if self._sock is None:
             sock = socket.create_connection(self._address, timeout=self._connect_timeout_s)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(self._read_timeout_s)
             self._sock = sock
         return self._sock
-
-
-class _ClosedBeforeReply(Exception):
-    """The connection ended before the first byte of a reply."""
 
 
 def _read_reply(sock: socket.socket) -> tuple[Reply, bool]:
@@ -149,18 +141,14 @@ def _read_reply(sock: socket.socket) -> tuple[Reply, bool]:
         _receive(sock, buffer)
     if len(buffer) > total:
         raise WireError("expected one reply, got bytes after it")
-    connection = headers.get("connection", "").lower()
-    keep_alive = connection != "close" and (version == "HTTP/1.1" or connection == "keep-alive")
+    connection = {token.strip() for token in headers.get("connection", "").lower().split(",")}
+    keep_alive = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
     return Reply(int(code), headers, bytes(buffer[end + len(_HEAD_END) :])), keep_alive
 
 
 def _receive(sock: socket.socket, buffer: bytearray) -> None:
-    try:
-        chunk = sock.recv(65536)
-    except ConnectionResetError:
-        chunk = b""
+    chunk = sock.recv(65536)
     if not chunk:
-        if not buffer:
-            raise _ClosedBeforeReply
-        raise WireError("the server closed the connection in the middle of a reply")
+        where = "in the middle of a reply" if buffer else "without a reply"
+        raise WireError(f"the server closed the connection {where}")
     buffer += chunk

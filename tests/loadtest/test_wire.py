@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 import pytest
 
+from loadtest import wire
 from loadtest.wire import Link, WireError, header_lines
 
 ACCEPTED = (
@@ -54,6 +56,8 @@ def server(behaviour: Behaviour) -> Iterator[Server]:
     try:
         yield state
     finally:
+        with suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
         listener.close()
 
 
@@ -73,15 +77,15 @@ def read_request(conn: socket.socket, state: Server) -> bytes:
     return body
 
 
-def answer_with(*replies: bytes, then_close: bool = False) -> Behaviour:
-    """Answer each request of a connection with the next reply, sent in small pieces."""
+def answer_with(*replies: bytes, then_close: bool = False, piece: int = 7) -> Behaviour:
+    """Answer each request of a connection with the next reply, sent in pieces."""
 
     def behaviour(conn: socket.socket, state: Server, _: int) -> None:
         for reply in replies:
             if not read_request(conn, state):
                 return
-            for start in range(0, len(reply), 7):
-                conn.sendall(reply[start : start + 7])
+            for start in range(0, len(reply), piece):
+                conn.sendall(reply[start : start + piece])
         if not then_close:
             read_request(conn, state)
 
@@ -116,23 +120,53 @@ def test_requests_share_one_connection_while_the_server_keeps_it() -> None:
 
 
 def test_connection_close_in_a_reply_opens_a_new_connection_next_time() -> None:
-    closing = ACCEPTED.replace(b"content-length", b"Connection: close\r\ncontent-length")
-    with server(answer_with(closing, then_close=True)) as state, link(state.url) as client:
+    closing = ACCEPTED.replace(
+        b"content-length", b"Connection: keep-alive, close\r\ncontent-length"
+    )
+    # The server would keep each connection for another request: only the header closes it.
+    with server(answer_with(closing, closing)) as state, link(state.url) as client:
         assert [client.post("/x", b"{}").status for _ in range(2)] == [202, 202]
     assert state.connections == 2
 
 
-def test_a_connection_the_server_dropped_while_idle_is_replaced_once() -> None:
-    # The server answers one request per connection and closes it (a keep-alive timeout):
-    # the next request finds the old connection dead and goes out again on a new one.
-    with server(answer_with(ACCEPTED, then_close=True)) as state, link(state.url) as client:
+@pytest.mark.parametrize(
+    ("connection", "connections"), [(b"", 2), (b"Connection: Keep-Alive\r\n", 1)]
+)
+def test_an_http_1_0_reply_keeps_the_connection_only_when_it_says_so(
+    connection: bytes, connections: int
+) -> None:
+    reply = b"HTTP/1.0 202 Accepted\r\n" + connection + b"Content-Length: 2\r\n\r\n{}"
+    with server(answer_with(reply, reply)) as state, link(state.url) as client:
+        assert [client.post("/x", b"{}").body for _ in range(2)] == [b"{}", b"{}"]
+    assert state.connections == connections
+
+
+def test_a_connection_idle_for_two_seconds_is_replaced_before_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wire, "_IDLE_S", 0.1)  # uvicorn closes idle ones after 5 s
+    with server(answer_with(ACCEPTED, ACCEPTED)) as state, link(state.url) as client:
         assert client.post("/x", b"1").status == 202
+        time.sleep(0.2)
         assert client.post("/x", b"2").status == 202
     assert state.connections == 2
     assert [r[-1:] for r in state.requests] == [b"1", b"2"]
 
 
-def test_a_new_connection_closed_without_a_reply_is_an_error_not_a_loop() -> None:
+def test_a_connection_the_server_closed_fails_the_request_once_and_is_replaced() -> None:
+    # Each connection answers one request and closes: the request after it is not sent
+    # again behind the caller's back (the caller resends it with the same event_id).
+    with server(answer_with(ACCEPTED, then_close=True)) as state, link(state.url) as client:
+        assert client.post("/x", b"1").status == 202
+        time.sleep(0.1)  # the server has closed its end
+        with pytest.raises(WireError, match=r"without a reply|Reset|Broken"):
+            client.post("/x", b"2")
+        assert client.post("/x", b"3").status == 202
+    assert state.connections == 2
+    assert [r[-1:] for r in state.requests] == [b"1", b"3"]
+
+
+def test_a_new_connection_closed_without_a_reply_is_an_error() -> None:
     def hang_up(conn: socket.socket, state: Server, _: int) -> None:
         read_request(conn, state)
 
@@ -154,7 +188,7 @@ def test_a_new_connection_closed_without_a_reply_is_an_error_not_a_loop() -> Non
 )
 def test_replies_it_does_not_understand_are_errors(reply: bytes, reason: str) -> None:
     with (
-        server(answer_with(reply, then_close=True)) as state,
+        server(answer_with(reply, then_close=True, piece=len(reply))) as state,
         pytest.raises(WireError, match=reason),
     ):
         link(state.url).post("/x", b"{}")
