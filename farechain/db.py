@@ -46,5 +46,12 @@ def create_schema(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
 
 
+def drop_schema(engine: Engine) -> None:
+    """Drop every farechain table (and its rows): for a load test that starts afresh."""
+    import farechain.tables  # noqa: F401
+
+    SQLModel.metadata.drop_all(engine)
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"

@@ -45,7 +45,11 @@ def run(
     ] = None,
     riders: Annotated[int, typer.Option(help="riders to seed when starting a system")] = 200_000,
     fresh: Annotated[
-        bool, typer.Option(help="start from an empty ledger (re-seeds; verify stays fast)")
+        bool,
+        typer.Option(
+            help="start from an empty ledger (re-seeds; verify stays fast); with DATABASE_URL"
+            " set, drops farechain's tables in that database first"
+        ),
     ] = False,
     workers: Annotated[int, typer.Option(help="uvicorn workers of a started system")] = 2,
     port: Annotated[int | None, typer.Option(help="port of a started system")] = None,

@@ -25,7 +25,7 @@ from pathlib import Path
 import redis
 from sqlalchemy import Engine
 
-from farechain.db import make_engine
+from farechain.db import drop_schema, make_engine
 from gates import keys
 from loadtest.audit import LedgerCheck, audit_run
 from loadtest.durations import format_duration
@@ -65,7 +65,7 @@ class RunOptions:
     var_dir: Path = Path("var")
     # Or start one for the run.
     riders: int = 200_000
-    fresh: bool = False  # wipe the started system's directory (ledger, Redis) first
+    fresh: bool = False  # wipe the started system's directory (ledger, Redis) and database
     verify: bool = True  # run `farechain verify` after the audit (slow on a big ledger)
     workers: int = 2
     port: int | None = None
@@ -102,6 +102,12 @@ def run_load_test(options: RunOptions) -> Summary:
         print(f"starting farechain for the run (log: {run_dir / 'system.log'}) ...", flush=True)
         if options.fresh:
             shutil.rmtree(options.out_dir / "system", ignore_errors=True)
+            if options.database_url:
+                # The log's keys went with the directory: a ledger left in the database
+                # would no longer verify, so it goes too.
+                engine = make_engine(options.database_url)
+                drop_schema(engine)
+                engine.dispose()
         system = start_system(
             options.out_dir / "system",
             riders=options.riders,
