@@ -136,9 +136,9 @@ class HttpFailure(Exception):
 class Rider(User):
     """A slice of the riders with the gates, validators and meters they use.
 
-    Each user speaks HTTP over one kept-alive connection of its own (`loadtest.wire`,
-    a tenth of FastHttpUser's CPU per request) and reports every request to Locust's
-    statistics as FastHttpUser would.
+    Each user speaks HTTP over one kept-alive connection of its own (`loadtest.wire`:
+    Locust's CPU per request fell from 0.46 ms with FastHttpUser's client to 0.27) and
+    reports every request to Locust's statistics as FastHttpUser would.
     """
 
     network_timeout = 10.0
