@@ -11,9 +11,12 @@ import contextlib
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 def redis_binary() -> Path:
@@ -23,16 +26,25 @@ def redis_binary() -> Path:
 
 
 class EmbeddedRedis:
-    def __init__(self, data_dir: Path) -> None:
+    """A redis-server child keeping its data in `data_dir`; `options` are passed on."""
+
+    def __init__(self, data_dir: Path, *, options: Sequence[str] = ()) -> None:
         self.data_dir = data_dir.resolve()
         self.port = 0
+        self.options = list(options)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout_s: float = 10.0) -> str:
+    def start(self, timeout_s: float = 10.0, load_timeout_s: float = 600.0) -> str:
+        """Start the server and return its URL once it serves.
+
+        `timeout_s` bounds the wait for a first answer. A server that answers LOADING is
+        reading its append-only file (a 350 MB one took 13 s here) and is waited for up
+        to `load_timeout_s`. A server that does not come up is stopped, not left behind.
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
         args = [
@@ -59,26 +71,43 @@ class EmbeddedRedis:
             "512mb",
             "--logfile",
             str(self.data_dir / "redis.log"),
+            *self.options,
         ]
         # A session of its own: Ctrl-C reaches the supervisor, which stops Redis last.
         self._process = subprocess.Popen(args, start_new_session=True)
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if self._process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"embedded Redis did not start; see {self.data_dir / 'redis.log'}"
-                    ) from None
-                time.sleep(0.05)
-        # Loading a large AOF answers LOADING for a while; wait until it is done.
-        while client.info("persistence").get("loading"):
-            time.sleep(0.05)
-        client.close()
+        try:
+            self._wait_until_serving(timeout_s, load_timeout_s)
+        except BaseException:
+            self._process.kill()
+            self._process.wait()
+            raise
         return self.url
+
+    def _wait_until_serving(self, timeout_s: float, load_timeout_s: float) -> None:
+        assert self._process is not None
+        began, loading = time.monotonic(), False
+        # Each attempt is ours to time: no retries inside the client.
+        no_retry = Retry(NoBackoff(), 0)
+        with redis.Redis.from_url(self.url, socket_timeout=timeout_s, retry=no_retry) as client:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.BusyLoadingError:
+                    loading = True  # alive and reading its file: a large one takes a while
+                except (redis.ConnectionError, redis.TimeoutError):
+                    pass
+                log = self.data_dir / "redis.log"
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"embedded Redis exited at start; see {log}")
+                limit, doing = (
+                    (load_timeout_s, "load its data") if loading else (timeout_s, "answer")
+                )
+                if time.monotonic() - began > limit:
+                    raise RuntimeError(
+                        f"embedded Redis did not {doing} in {limit:.0f} s; see {log}"
+                    )
+                time.sleep(0.05)
 
     def stop(self) -> None:
         if self._process is None or self._process.poll() is not None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from farechain.redis_server import EmbeddedRedis
 
@@ -28,3 +32,47 @@ def test_embedded_redis_keeps_an_append_only_file_and_rewrites_it_rarely(
         client.close()
         server.stop()
     assert any(tmp_path.rglob("appendonly*"))
+
+
+# 10,000 keys, each taking at least 100 µs to load: a second or more in all. Redis answers
+# LOADING between every 1,000 commands of an append-only file it reads.
+_SLOW_LOADING = ["--key-load-delay", "100"]
+_KEYS = 10_000
+
+
+def _append_only_file(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    commands = (f"*3\r\n$3\r\nSET\r\n${len(str(n))}\r\n{n}\r\n$1\r\nv\r\n" for n in range(_KEYS))
+    (directory / "appendonly.aof").write_text("".join(commands))
+
+
+def test_a_server_still_loading_its_data_is_waited_for_past_the_answer_timeout(
+    tmp_path: Path,
+) -> None:
+    _append_only_file(tmp_path)
+    server = EmbeddedRedis(tmp_path, options=_SLOW_LOADING)
+    began = time.monotonic()
+    url = server.start(timeout_s=0.3)
+    try:
+        assert time.monotonic() - began > 1.0
+        with redis.Redis.from_url(url) as client:
+            assert client.dbsize() == _KEYS
+    finally:
+        server.stop()
+
+
+def test_a_server_that_does_not_come_up_in_time_is_stopped_not_left_behind(
+    tmp_path: Path,
+) -> None:
+    _append_only_file(tmp_path)
+    server = EmbeddedRedis(tmp_path, options=_SLOW_LOADING)
+    with pytest.raises(RuntimeError, match="did not load its data in 0 s"):
+        server.start(timeout_s=0.3, load_timeout_s=0.3)
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis(port=server.port, retry=Retry(NoBackoff(), 0)).ping()
+
+
+def test_a_server_that_exits_at_start_says_so(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path, options=["--no-such-option", "1"])
+    with pytest.raises(RuntimeError, match="exited at start"):
+        server.start(timeout_s=5)
