@@ -30,6 +30,8 @@ import hiredis
 from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection, parse_url
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
+from gates.coalescing import CoalescingTransport
+
 __all__ = ["ScriptRunner"]
 
 Arg = str | bytes | int
@@ -173,7 +175,8 @@ class _Line(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses; they write alike.
-        self._transport = cast(asyncio.Transport, transport)
+        # The commands of all the taps handled in one loop round leave in one write.
+        self._transport = cast(asyncio.Transport, CoalescingTransport(transport, self.loop))
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             # An idle connection cut by the network is noticed without waiting for a tap.

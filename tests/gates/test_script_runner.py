@@ -7,37 +7,22 @@ import contextlib
 import hashlib
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
-import uvloop
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
 from gates.script_runner import ScriptRunner
+from tests.gates.conftest import LoopFactory, in_loop
 
 _T = TypeVar("_T")
 
 # Stores ARGV[1] under KEYS[1] and answers with both: each reply says which call it is.
 ECHO = "redis.call('SET', KEYS[1], ARGV[1]); return {KEYS[1], ARGV[1], tonumber(ARGV[2]) + 1}"
 PICKY = "if ARGV[1] == 'bad' then return redis.error_reply('ERR refused: bad') end\n" + ECHO
-
-
-LoopFactory = Callable[[], asyncio.AbstractEventLoop]
-
-
-@pytest.fixture(params=[asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"])
-def loop_factory(request: pytest.FixtureRequest) -> LoopFactory:
-    """Tests run on both loops: uvicorn runs the API on uvloop, whose transports differ."""
-    factory: LoopFactory = request.param
-    return factory
-
-
-def _in_loop(loop_factory: LoopFactory, scenario: Coroutine[Any, Any, _T]) -> _T:
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
-        return runner.run(scenario)
 
 
 def _run(
@@ -53,7 +38,7 @@ def _run(
         finally:
             await runner.aclose()
 
-    return _in_loop(loop_factory, scenario())
+    return in_loop(loop_factory, scenario())
 
 
 def test_many_calls_in_flight_each_get_their_own_reply(
@@ -198,7 +183,7 @@ def test_a_silent_server_fails_the_call_in_flight_after_the_timeout(
             await asyncio.sleep(0.05)  # the server reads to the end
         return waited, bytes(received)
 
-    waited, received = _in_loop(loop_factory, scenario())
+    waited, received = in_loop(loop_factory, scenario())
     assert 0.2 <= waited < 2.0
     sha = hashlib.sha1(ECHO.encode()).hexdigest().encode()
     # it did send the call, in RESP: an array of bulk strings
@@ -222,7 +207,7 @@ def test_calls_waiting_on_a_connection_that_never_logs_in_fail_together(
                 await runner.aclose()
         return waited, outcomes
 
-    waited, outcomes = _in_loop(loop_factory, scenario())
+    waited, outcomes = in_loop(loop_factory, scenario())
     # one attempt for the five calls, not five attempts in a row
     assert 0.3 <= waited < 1.2
     assert all(isinstance(o, TimeoutError) and "no connection" in str(o) for o in outcomes)
