@@ -207,11 +207,7 @@ def _run(
     if system is not None:
         system.stop()  # the batcher has drained; free the cores for the audit
     verify_began = time.time()
-    verify = (
-        run_verify(env)
-        if options.verify
-        else subprocess.CompletedProcess([], 0, "skipped (--no-verify)", "")
-    )
+    verify = run_verify(env) if options.verify else None
     verify_s = time.time() - verify_began
     samples = sampler.samples
     window = (expected.first_ms or 0) // 1000, (expected.last_ms or 0) // 1000
@@ -249,8 +245,8 @@ def _run(
         checked=check.checked,
         problems=expected.problems + check.problems,
         notes=expected.notes,
-        verify_ok=verify.returncode == 0,
-        verify_output=(verify.stdout + verify.stderr),
+        verify_ok=None if verify is None else verify.returncode == 0,
+        verify_output="" if verify is None else verify.stdout + verify.stderr,
         verify_s=verify_s,
         max_error_rate=options.max_error_rate,
         settings={

@@ -49,7 +49,7 @@ class Summary:
     checked: int
     problems: list[str]
     notes: list[str]
-    verify_ok: bool
+    verify_ok: bool | None  # None: not run (--no-verify)
     verify_output: str
     verify_s: float
     max_error_rate: float
@@ -62,7 +62,15 @@ class Summary:
 
     @property
     def correct(self) -> bool:
-        return not self.problems and self.verify_ok
+        return not self.problems and self.verify_ok is not False
+
+    def _verify_line(self) -> str:
+        if self.verify_ok is None:
+            return "  farechain verify    not run (--no-verify)"
+        return (
+            f"  farechain verify    {'OK' if self.verify_ok else 'FAILED'} "
+            f"in {self.verify_s:.0f} s: {self.verify_output.strip()[:300]}"
+        )
 
     def goals(self) -> list[tuple[str, str, bool]]:
         return [
@@ -134,8 +142,7 @@ class Summary:
             f"{self.trips_on_ledger:,} trip records of this run on the ledger; "
             f"{self.resends_replayed}/{self.resends} resends deduplicated; "
             f"{self.open_at_end:,} journeys still open",
-            f"  farechain verify    {'OK' if self.verify_ok else 'FAILED'} "
-            f"in {self.verify_s:.0f} s: {self.verify_output.strip()[:300]}",
+            self._verify_line(),
         ]
         for goal, measured, met in self.goals():
             lines.append(f"  goal {'met   ' if met else 'MISSED'}  {goal}: {measured}")

@@ -7,6 +7,7 @@ the audit fails loudly when a trip-end is lost, duplicated or left without its i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +52,11 @@ def test_a_short_run_passes_its_audit_and_tampering_fails_it(
     for name in ("report.html", "locust_stats.csv", "plot.png", "summary.json"):
         assert (run_dir / name).stat().st_size > 0, name
     assert json.loads((run_dir / "summary.json").read_text())["correct"] is True
+    # A run told not to verify says so, rather than "OK"; a failed verify fails the run.
+    unverified = dataclasses.replace(summary, verify_ok=None, verify_output="")
+    assert unverified.correct
+    assert "farechain verify    not run (--no-verify)" in unverified.render()
+    assert not dataclasses.replace(summary, verify_ok=False).correct
 
     cli = CliRunner()
     assert cli.invoke(app, ["audit", str(run_dir)]).exit_code == 0
