@@ -34,7 +34,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         return
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
-    yield server.start()
+    server.start()
+    # TCP, as a REDIS_URL names: tests change its port and password to make failures.
+    yield server.tcp_url
     server.stop()
 
 

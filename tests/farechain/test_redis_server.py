@@ -19,7 +19,10 @@ def test_embedded_redis_keeps_an_append_only_file_and_rewrites_it_rarely(
     server = EmbeddedRedis(tmp_path)
     client = redis.Redis.from_url(server.start(), decode_responses=True)
     try:
+        assert server.url == f"unix://{tmp_path.resolve() / 'redis.sock'}?db=0"
         client.set("tap", "kept")
+        with redis.Redis.from_url(server.tcp_url, decode_responses=True) as over_tcp:
+            assert over_tcp.get("tap") == "kept"
         assert client.config_get("appendonly") == {"appendonly": "yes"}
         assert client.config_get("save") == {"save": ""}
         assert client.config_get("auto-aof-rewrite-min-size") == {
@@ -70,6 +73,20 @@ def test_a_server_that_does_not_come_up_in_time_is_stopped_not_left_behind(
         server.start(timeout_s=0.3, load_timeout_s=0.3)
     with pytest.raises(redis.ConnectionError):
         redis.Redis(port=server.port, retry=Retry(NoBackoff(), 0)).ping()
+
+
+def test_a_data_directory_too_deep_for_a_unix_socket_gets_tcp_alone(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 120)
+    server = EmbeddedRedis(deep)
+    url = server.start()
+    try:
+        assert server.socket_path is None
+        assert url == server.tcp_url
+        with redis.Redis.from_url(url) as client:
+            assert client.ping()
+    finally:
+        server.stop()
+    assert not any(deep.glob("*.sock"))
 
 
 def test_a_server_that_exits_at_start_says_so(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,6 +16,7 @@ import pytest
 import redis
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
+from farechain.redis_server import EmbeddedRedis
 from gates.script_runner import ScriptRunner
 from tests.gates.conftest import LoopFactory, in_loop
 
@@ -52,6 +54,25 @@ def test_many_calls_in_flight_each_get_their_own_reply(
 
     assert replies == [[f"k{n}".encode(), f"v{n}".encode(), n + 1] for n in range(500)]
     assert redis_client.get("k499") == b"v499"
+
+
+def test_calls_go_over_a_unix_socket_too(loop_factory: LoopFactory, tmp_path: Path) -> None:
+    # The embedded Redis hands out a Unix socket URL, with a database number in it.
+    server = EmbeddedRedis(tmp_path)
+    url = server.start()
+    try:
+        assert url.startswith("unix://") and url.endswith("?db=0")
+        replies = _run(
+            loop_factory,
+            url.replace("?db=0", "?db=3"),
+            ECHO,
+            lambda r: asyncio.gather(*(r([f"u{n}"], ["over the socket", n]) for n in range(50))),
+        )
+        assert replies == [[f"u{n}".encode(), b"over the socket", n + 1] for n in range(50)]
+        with redis.Redis.from_url(url.replace("?db=0", "?db=3")) as client:
+            assert client.get("u49") == b"over the socket"
+    finally:
+        server.stop()
 
 
 def test_calls_go_to_the_database_the_url_names(
