@@ -160,7 +160,7 @@ def ingest(
     workers: Annotated[int, typer.Option(help="uvicorn workers")] = 2,
     users: Annotated[int | None, typer.Option(help="Locust users")] = None,
     riders: Annotated[int, typer.Option()] = 200_000,
-    out_dir: Annotated[Path, typer.Option()] = Path("var/loadtest"),
+    out_dir: Annotated[Path, typer.Option()] = Path("var/bench/ingest"),
     json_path: JsonOption = None,
 ) -> None:
     """Tap ingest over HTTP into Redis with the batcher idle (stopped during the load)."""
@@ -176,8 +176,8 @@ def ingest(
             workers=workers,
             out_dir=out_dir,
             pause_batcher=True,
-            # Its own SQLite and Redis under out_dir, emptied: runs compare, and the
-            # stream the batcher never drains does not pile up from run to run.
+            # Its own system under out_dir (not the load test's), emptied each run: runs
+            # compare, and the stream the batcher never drains does not pile up.
             fresh=True,
             verify=False,  # the figure is ingest speed; the journal audit still runs
             max_error_rate=1.0,

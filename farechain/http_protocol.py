@@ -2,8 +2,8 @@
 
 Run with `uvicorn --http farechain.http_protocol:HttpProtocol`. uvicorn writes a
 response's status line and headers, then its body, each at once; behind this protocol
-both go out in one segment at the end of the loop's round (see gates.coalescing). A tap
-costs the API worker one send instead of two, and the device one read.
+both go out in one send a moment later (see gates.coalescing). A tap costs the API
+worker one send instead of two, and the device one read.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 import redis
 from redis.backoff import NoBackoff
@@ -53,11 +54,21 @@ class EmbeddedRedis:
         TCP, Redis 14.8% against 16.1%.
         """
         path = self.socket_path
-        return f"unix://{path}?db=0" if path is not None else self.tcp_url
+        if path is None:
+            return self.tcp_url
+        # redis-py unquotes the path: a '%', '?' or '#' in the directory must be quoted.
+        return f"unix://{quote(os.fspath(path))}?db=0"
 
     @property
     def tcp_url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        if self._process is None or self._process.poll() is not None:
+            return None
+        return self._process.pid
 
     def start(self, timeout_s: float = 10.0, load_timeout_s: float = 600.0) -> str:
         """Start the server and return its URL once it serves.
@@ -109,6 +120,9 @@ class EmbeddedRedis:
         path = self.socket_path
         if path is None:
             return []
+        if _answers(path):
+            # Two servers appending to one file would corrupt it.
+            raise RuntimeError(f"another Redis already serves {self.data_dir}")
         path.unlink(missing_ok=True)  # left by a server that was killed
         return ["--unixsocket", str(path), "--unixsocketperm", "700"]
 
@@ -133,9 +147,7 @@ class EmbeddedRedis:
                     (load_timeout_s, "load its data") if loading else (timeout_s, "answer")
                 )
                 if time.monotonic() - began > limit:
-                    raise RuntimeError(
-                        f"embedded Redis did not {doing} in {limit:.0f} s; see {log}"
-                    )
+                    raise RuntimeError(f"embedded Redis did not {doing} in {limit:g} s; see {log}")
                 time.sleep(0.05)
 
     def stop(self) -> None:
@@ -149,6 +161,16 @@ class EmbeddedRedis:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+
+
+def _answers(path: Path) -> bool:
+    """Whether something accepts connections on the Unix socket at `path`."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        try:
+            sock.connect(os.fspath(path))
+        except OSError:  # no file, or a socket nobody listens on any more
+            return False
+    return True
 
 
 def _free_port() -> int:

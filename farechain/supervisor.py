@@ -92,6 +92,8 @@ def run_system(settings: Settings, *, riders: int) -> int:
                 "uvloop",
                 "--http",
                 "farechain.http_protocol:HttpProtocol",
+                # No WebSocket upgrades (the API serves none): an upgraded connection
+                # would leave the coalescing transport's held writes behind.
                 "--ws",
                 "none",
             ],

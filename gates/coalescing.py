@@ -1,21 +1,22 @@
-"""Writes that leave a connection once per event-loop round.
+"""Writes that leave a connection in one send per turn of the event loop.
 
-An asyncio transport sends each `write` at once: a syscall, and on loopback the whole
-TCP path of the receiver too. uvicorn writes a response's head and its body separately,
-so a tap's 60-byte answer left in two segments, and the tap's Redis command in a third;
-py-spy put a fifth of an API worker's time in those sends. Wrapped here, the writes made
-while the loop runs one round of callbacks are joined and sent when the round ends: a
-response leaves in one segment, and the Redis commands of all the taps handled in that
-round leave together.
+An asyncio transport sends each `write` at once: a system call, and on loopback the
+whole TCP path of the receiver too. uvicorn writes a response's head and its body
+separately, so a tap's 60-byte answer took two sends, and the tap's Redis command a
+third; py-spy (samples holding the GIL) put a third of an API worker's time in those
+sends. Wrapped here, the writes a connection gets are held and sent joined by a
+callback queued behind the writer (`call_soon`): a response leaves in one send, and the
+Redis commands of all the taps handled before that callback runs leave together.
 
-The delay is the rest of the round (microseconds). Back-pressure is kept: past
-`_FLUSH_AT` bytes the writes go through at once, so the real transport can pause the
-writer as before.
+The delay is until the loop reaches that callback: the callbacks queued before it, and
+under load one poll of the sockets. Back-pressure is kept: past `_FLUSH_AT` bytes the
+writes go through at once, so the real transport can pause the writer as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["CoalescingTransport"]
@@ -24,9 +25,9 @@ _FLUSH_AT = 64 * 1024
 
 
 class CoalescingTransport:
-    """A transport whose writes are held until the end of the loop's current round.
+    """A transport whose writes are held until a callback queued behind them runs.
 
-    Everything but `write` and `close` is the wrapped transport's own.
+    The writing methods hold or flush; everything else is the wrapped transport's own.
     """
 
     __slots__ = ("_loop", "_pending", "_pending_bytes", "_transport")
@@ -38,14 +39,26 @@ class CoalescingTransport:
         self._pending_bytes = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if not data:
+        chunk = bytes(data)
+        if not chunk:
             return
         if not self._pending:
             self._loop.call_soon(self.flush)
-        self._pending.append(bytes(data))
-        self._pending_bytes += len(data)
+        self._pending.append(chunk)
+        self._pending_bytes += len(chunk)
         if self._pending_bytes >= _FLUSH_AT:
             self.flush()
+
+    def writelines(self, chunks: Iterable[bytes | bytearray | memoryview]) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
+    def get_write_buffer_size(self) -> int:
+        return int(self._transport.get_write_buffer_size()) + self._pending_bytes
 
     def flush(self) -> None:
         """Send what is held now; a closing transport drops it, as its own write would."""

@@ -175,7 +175,7 @@ class _Line(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses; they write alike.
-        # The commands of all the taps handled in one loop round leave in one write.
+        # The commands of the taps handled before its flush callback runs leave together.
         self._transport = cast(asyncio.Transport, CoalescingTransport(transport, self.loop))
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):

@@ -1,7 +1,8 @@
 """The run's summary: the figures the issue asks for, the audit's verdict, the goals.
 
 A run passes when the audit finds every accepted trip-end on the ledger exactly once
-with its invoice, every resend deduplicated, `farechain verify` succeeds and errors
+with its invoice, every resend deduplicated, `farechain verify` succeeds (or was not
+asked for) and errors
 stay under the allowed rate. The speed goals are reported beside the figures; they
 fail the run only when asked (`--strict-goals`), so a slow machine still gets a verdict
 on correctness.
@@ -66,7 +67,7 @@ class Summary:
 
     def _verify_line(self) -> str:
         if self.verify_ok is None:
-            return "  farechain verify    not run (--no-verify)"
+            return "  farechain verify    not run"
         return (
             f"  farechain verify    {'OK' if self.verify_ok else 'FAILED'} "
             f"in {self.verify_s:.0f} s: {self.verify_output.strip()[:300]}"

@@ -18,6 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -104,7 +105,7 @@ def start_system(
     except BaseException:
         system.stop()
         raise
-    system.roles = _roles(process.pid, redis_url)
+    system.roles = _roles(process.pid, redis_url, embedded)
     return system
 
 
@@ -125,7 +126,9 @@ def _wait_ready(system: StartedSystem, timeout_s: float, log_path: Path) -> None
         time.sleep(0.25)
 
 
-def _roles(supervisor_pid: int, redis_url: str) -> dict[str, list[int]]:
+def _roles(
+    supervisor_pid: int, redis_url: str, embedded: EmbeddedRedis | None
+) -> dict[str, list[int]]:
     """The processes of each role, found by their command lines."""
     roles: dict[str, list[int]] = {"api": [], "batcher": [], "sweeper": [], "redis": []}
     with contextlib.suppress(psutil.Error):
@@ -137,8 +140,13 @@ def _roles(supervisor_pid: int, redis_url: str) -> dict[str, list[int]]:
                 roles["batcher"].append(child.pid)
             elif line.endswith(" sweeper"):
                 roles["sweeper"].append(child.pid)
-    port = redis_url.rsplit(":", 1)[-1].split("/")[0]
-    for proc in psutil.process_iter(["name", "cmdline"]):
+    if embedded is not None and embedded.pid is not None:
+        roles["redis"].append(embedded.pid)
+        return {role: pids for role, pids in roles.items() if pids}
+    # A Redis of the machine's, on this machine: known by its port (by nothing if it
+    # serves a Unix socket; its CPU is then not sampled).
+    port = urlsplit(redis_url).port
+    for proc in psutil.process_iter(["name", "cmdline"]) if port else ():
         with contextlib.suppress(psutil.Error):
             line = " ".join(proc.info["cmdline"] or [])
             if "redis-server" in (proc.info["name"] or "") and (

@@ -37,10 +37,10 @@ def test_embedded_redis_keeps_an_append_only_file_and_rewrites_it_rarely(
     assert any(tmp_path.rglob("appendonly*"))
 
 
-# 10,000 keys, each taking at least 100 µs to load: a second or more in all. Redis answers
-# LOADING between every 1,000 commands of an append-only file it reads.
+# 15,000 keys, each taking at least 100 µs to load: 1.5 s or more in all. Redis answers
+# LOADING between every 1,000 commands of an append-only file it reads (every ~0.15 s).
 _SLOW_LOADING = ["--key-load-delay", "100"]
-_KEYS = 10_000
+_KEYS = 15_000
 
 
 def _append_only_file(directory: Path) -> None:
@@ -55,7 +55,7 @@ def test_a_server_still_loading_its_data_is_waited_for_past_the_answer_timeout(
     _append_only_file(tmp_path)
     server = EmbeddedRedis(tmp_path, options=_SLOW_LOADING)
     began = time.monotonic()
-    url = server.start(timeout_s=0.3)
+    url = server.start(timeout_s=1.0)
     try:
         assert time.monotonic() - began > 1.0
         with redis.Redis.from_url(url) as client:
@@ -69,10 +69,34 @@ def test_a_server_that_does_not_come_up_in_time_is_stopped_not_left_behind(
 ) -> None:
     _append_only_file(tmp_path)
     server = EmbeddedRedis(tmp_path, options=_SLOW_LOADING)
-    with pytest.raises(RuntimeError, match="did not load its data in 0 s"):
-        server.start(timeout_s=0.3, load_timeout_s=0.3)
-    with pytest.raises(redis.ConnectionError):
+    with pytest.raises(RuntimeError, match=r"did not load its data in 0\.5 s"):
+        server.start(timeout_s=1.0, load_timeout_s=0.5)
+    assert server.pid is None  # killed and reaped
+    with pytest.raises(redis.ConnectionError) as refused:
         redis.Redis(port=server.port, retry=Retry(NoBackoff(), 0)).ping()
+    assert type(refused.value) is redis.ConnectionError  # not LOADING: nobody listens
+
+
+def test_a_second_server_on_the_same_data_is_refused_and_the_first_keeps_serving(
+    tmp_path: Path,
+) -> None:
+    first = EmbeddedRedis(tmp_path)
+    url = first.start()
+    try:
+        with pytest.raises(RuntimeError, match="another Redis already serves"):
+            EmbeddedRedis(tmp_path).start()
+        with redis.Redis.from_url(url) as client:
+            assert client.ping()
+    finally:
+        first.stop()
+    # A socket file left by a server that died does not stop the next one.
+    (tmp_path / "redis.sock").touch()
+    second = EmbeddedRedis(tmp_path)
+    try:
+        with redis.Redis.from_url(second.start()) as client:
+            assert client.ping()
+    finally:
+        second.stop()
 
 
 def test_a_data_directory_too_deep_for_a_unix_socket_gets_tcp_alone(tmp_path: Path) -> None:

@@ -28,6 +28,12 @@ class _Recorder(asyncio.Transport):
     def close(self) -> None:
         self.closed = True
 
+    def write_eof(self) -> None:
+        self.writes.append(b"<EOF>")
+
+    def get_write_buffer_size(self) -> int:
+        return 5
+
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return {"peername": ("127.0.0.1", 1)}.get(name, default)
 
@@ -55,7 +61,7 @@ def test_writes_of_one_round_leave_in_one_write_when_the_round_ends(
     in_loop(loop_factory, scenario())
 
 
-def test_a_large_write_goes_through_at_once_so_back_pressure_still_works(
+def test_past_64_kib_the_held_writes_go_through_at_once(
     loop_factory: LoopFactory,
 ) -> None:
     async def scenario() -> None:
@@ -83,6 +89,22 @@ def test_close_sends_what_is_held_first_and_a_closed_transport_gets_nothing(
         outer.write(b"too late")
         await _next_round()
         assert inner.writes == [b"last words"]
+
+    in_loop(loop_factory, scenario())
+
+
+def test_writelines_and_write_eof_keep_the_order_of_what_is_held(
+    loop_factory: LoopFactory,
+) -> None:
+    async def scenario() -> None:
+        inner = _Recorder()
+        outer = CoalescingTransport(inner, asyncio.get_running_loop())
+        outer.writelines([b"a", bytearray(b"b"), memoryview(b"c")])
+        assert outer.get_write_buffer_size() == 5 + 3
+        outer.write_eof()
+        assert inner.writes == [b"abc", b"<EOF>"]
+        await _next_round()
+        assert inner.writes == [b"abc", b"<EOF>"]
 
     in_loop(loop_factory, scenario())
 

@@ -1,0 +1,28 @@
+"""Which processes the load test's sampler counts as Redis."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from farechain.redis_server import EmbeddedRedis
+from loadtest.system import _roles
+
+
+def test_the_embedded_redis_is_known_by_its_process_and_a_machines_by_its_port(
+    tmp_path: Path,
+) -> None:
+    ours, other = EmbeddedRedis(tmp_path / "ours"), EmbeddedRedis(tmp_path / "other")
+    ours.start()
+    other.start()
+    try:
+        # Its URL is a Unix socket's, with no port in it: the process is what tells.
+        assert ours.url.startswith("unix://")
+        assert _roles(os.getpid(), ours.url, ours) == {"redis": [ours.pid]}
+        # A Redis named by a TCP URL is found by its port, and only that one.
+        assert _roles(os.getpid(), other.tcp_url, None) == {"redis": [other.pid]}
+        # A Unix socket URL of a server we did not start: nothing to sample.
+        assert _roles(os.getpid(), other.url, None) == {}
+    finally:
+        ours.stop()
+        other.stop()
