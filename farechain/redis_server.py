@@ -129,6 +129,7 @@ class EmbeddedRedis:
     def _wait_until_serving(self, timeout_s: float, load_timeout_s: float) -> None:
         assert self._process is not None
         began, loading = time.monotonic(), False
+        log = self.data_dir / "redis.log"
         # Each attempt is ours to time: no retries inside the client.
         no_retry = Retry(NoBackoff(), 0)
         with redis.Redis.from_url(self.url, socket_timeout=timeout_s, retry=no_retry) as client:
@@ -140,7 +141,6 @@ class EmbeddedRedis:
                     loading = True  # alive and reading its file: a large one takes a while
                 except (redis.ConnectionError, redis.TimeoutError):
                     pass
-                log = self.data_dir / "redis.log"
                 if self._process.poll() is not None:
                     raise RuntimeError(f"embedded Redis exited at start; see {log}")
                 limit, doing = (

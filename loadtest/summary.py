@@ -2,10 +2,9 @@
 
 A run passes when the audit finds every accepted trip-end on the ledger exactly once
 with its invoice, every resend deduplicated, `farechain verify` succeeds (or was not
-asked for) and errors
-stay under the allowed rate. The speed goals are reported beside the figures; they
-fail the run only when asked (`--strict-goals`), so a slow machine still gets a verdict
-on correctness.
+asked for) and errors stay under the allowed rate. The speed goals are reported beside
+the figures; they fail the run only when asked (`--strict-goals`), so a slow machine
+still gets a verdict on correctness.
 """
 
 from __future__ import annotations

@@ -140,17 +140,27 @@ def _roles(
                 roles["batcher"].append(child.pid)
             elif line.endswith(" sweeper"):
                 roles["sweeper"].append(child.pid)
+    roles["redis"] = _redis_pids(redis_url, embedded)
+    return {role: pids for role, pids in roles.items() if pids}
+
+
+def _redis_pids(redis_url: str, embedded: EmbeddedRedis | None) -> list[int]:
+    """The Redis we started, by its process; a machine's, by its TCP port.
+
+    A machine's Redis named by a Unix socket URL has no port to tell it by: its CPU is
+    then not sampled.
+    """
     if embedded is not None and embedded.pid is not None:
-        roles["redis"].append(embedded.pid)
-        return {role: pids for role, pids in roles.items() if pids}
-    # A Redis of the machine's, on this machine: known by its port (by nothing if it
-    # serves a Unix socket; its CPU is then not sampled).
+        return [embedded.pid]
     port = urlsplit(redis_url).port
-    for proc in psutil.process_iter(["name", "cmdline"]) if port else ():
+    if port is None:
+        return []
+    pids = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
         with contextlib.suppress(psutil.Error):
             line = " ".join(proc.info["cmdline"] or [])
             if "redis-server" in (proc.info["name"] or "") and (
                 f":{port}" in line or f"--port {port}" in line
             ):
-                roles["redis"].append(proc.pid)
-    return {role: pids for role, pids in roles.items() if pids}
+                pids.append(proc.pid)
+    return pids

@@ -42,12 +42,17 @@ async def _next_round() -> None:
     await asyncio.sleep(0)
 
 
+def _wrapped() -> tuple[_Recorder, CoalescingTransport]:
+    """A recording transport and the wrapper around it, on the running loop."""
+    inner = _Recorder()
+    return inner, CoalescingTransport(inner, asyncio.get_running_loop())
+
+
 def test_writes_of_one_round_leave_in_one_write_when_the_round_ends(
     loop_factory: LoopFactory,
 ) -> None:
     async def scenario() -> None:
-        inner = _Recorder()
-        outer = CoalescingTransport(inner, asyncio.get_running_loop())
+        inner, outer = _wrapped()
         outer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
         outer.write(bytearray(b"{}"))
         outer.write(b"")
@@ -65,8 +70,7 @@ def test_past_64_kib_the_held_writes_go_through_at_once(
     loop_factory: LoopFactory,
 ) -> None:
     async def scenario() -> None:
-        inner = _Recorder()
-        outer = CoalescingTransport(inner, asyncio.get_running_loop())
+        inner, outer = _wrapped()
         outer.write(b"a")
         outer.write(b"b" * 70_000)
         assert inner.writes == [b"a" + b"b" * 70_000]
@@ -80,8 +84,7 @@ def test_close_sends_what_is_held_first_and_a_closed_transport_gets_nothing(
     loop_factory: LoopFactory,
 ) -> None:
     async def scenario() -> None:
-        inner = _Recorder()
-        outer = CoalescingTransport(inner, asyncio.get_running_loop())
+        inner, outer = _wrapped()
         outer.write(b"last words")
         outer.close()
         assert inner.writes == [b"last words"]
@@ -97,8 +100,7 @@ def test_writelines_and_write_eof_keep_the_order_of_what_is_held(
     loop_factory: LoopFactory,
 ) -> None:
     async def scenario() -> None:
-        inner = _Recorder()
-        outer = CoalescingTransport(inner, asyncio.get_running_loop())
+        inner, outer = _wrapped()
         outer.writelines([b"a", bytearray(b"b"), memoryview(b"c")])
         assert outer.get_write_buffer_size() == 5 + 3
         outer.write_eof()
@@ -111,8 +113,7 @@ def test_writelines_and_write_eof_keep_the_order_of_what_is_held(
 
 def test_everything_else_is_the_wrapped_transports(loop_factory: LoopFactory) -> None:
     async def scenario() -> None:
-        inner = _Recorder()
-        outer = CoalescingTransport(inner, asyncio.get_running_loop())
+        _, outer = _wrapped()
         assert outer.get_extra_info("peername") == ("127.0.0.1", 1)
         with pytest.raises(AttributeError):
             outer.no_such_method  # noqa: B018
