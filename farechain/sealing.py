@@ -27,6 +27,7 @@ from farechain.projections import charge_record, charge_row, trip_record, trip_r
 from invoicing.issue import (
     INDIVIDUAL,
     SHANGHAI,
+    Buyer,
     SellerInfo,
     default_buyers,
     invoice_fields,
@@ -36,10 +37,10 @@ from invoicing.issue import (
 )
 from invoicing.models import Invoice
 from invoicing.tax import TaxRegime
-from ledger import merkle, records
+from ledger import records
 from ledger.bulk import insert_rows, subtract_by_key
 from ledger.sqltypes import among, core_table
-from ledger.store import LedgerWriter, SealedBlock
+from ledger.store import BlockAppender, LedgerWriter, SealedBlock
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class _Priced:
 class _Rows:
     trips: list[dict[str, Any]] = field(default_factory=list)
     charges: list[dict[str, Any]] = field(default_factory=list)
-    invoices: list[dict[str, object]] = field(default_factory=list)
+    invoices: list[dict[str, Any]] = field(default_factory=list)
     debits: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -96,10 +97,11 @@ class Sealer:
         priced = self._price(session, fresh, riders, result)
         if not priced:
             return result
-        bodies, rows = self._records(session, priced, riders, now)
-        block = self.writer.append_block(session, head, bodies, now)
-        self._write_projections(session, rows, block)
-        result.block, result.trips = block, len(priced)
+        buyers, numbers = self._invoice_inputs(session, priced, now)
+        with self.writer.open_block(session, head, now) as block:
+            rows = self._records(block, priced, riders, buyers, numbers, now)
+        self._write_projections(session, rows)
+        result.block, result.trips = block.sealed, len(priced)
         return result
 
     def forget(self) -> None:
@@ -147,13 +149,10 @@ class Sealer:
             priced.append(_Priced(event, trip, quote, seller, history))
         return priced
 
-    def _records(
-        self,
-        session: Session,
-        priced: list[_Priced],
-        riders: dict[str, tuple[str, int]],
-        now: datetime,
-    ) -> tuple[list[tuple[str, bytes]], _Rows]:
+    def _invoice_inputs(
+        self, session: Session, priced: list[_Priced], now: datetime
+    ) -> tuple[dict[str, Buyer], dict[str, Iterator[str]]]:
+        """Each rider's buyer title, and each seller's next invoice numbers for the block."""
         buyers = default_buyers(session, list({p.event.rider for p in priced}))
         by_seller: dict[SellerInfo, int] = defaultdict(int)
         for p in priced:
@@ -163,16 +162,31 @@ class Sealer:
         for seller, count in by_seller.items():
             first = reserve_numbers(session, seller.id, year, count)
             numbers[seller.id] = iter(numbers_for(seller, now, first, count))
+        return buyers, numbers
+
+    def _records(
+        self,
+        block: BlockAppender,
+        priced: list[_Priced],
+        riders: dict[str, tuple[str, int]],
+        buyers: dict[str, Buyer],
+        numbers: dict[str, Iterator[str]],
+        now: datetime,
+    ) -> _Rows:
+        # The records stream to the database as they are added (`open_block`): the
+        # server indexes them on its own core while this loop makes the next ones.
         balances = {rid: balance for rid, (_, balance) in riders.items()}
-        bodies: list[tuple[str, bytes]] = []
         rows = _Rows()
         for p in priced:
             e, amount = p.event, p.quote.amount_fen
             quote_record = p.quote.to_record()
-            trip_body = records.encode_record(trip_record(e, quote_record))
+            trip_index, trip_leaf = block.add(
+                "trip", records.encode_record(trip_record(e, quote_record))
+            )
             balances[e.rider] -= amount
             rows.debits[e.rider] += amount
             charge = charge_record(e, amount, balances[e.rider], now)
+            charge_index, _ = block.add("charge", records.encode_record(charge))
             invoice = invoice_fields(
                 number=next(numbers[p.seller.id]),
                 seller=p.seller,
@@ -181,32 +195,20 @@ class Sealer:
                 trip_event_id=e.event_id,
                 total_fen=amount,
                 issued_at=now,
-                trip_leaf_hash=merkle.leaf_hash(trip_body),
+                trip_leaf_hash=trip_leaf,
             )
-            bodies += [
-                ("trip", trip_body),
-                ("charge", records.encode_record(charge)),
-                ("invoice", records.encode_record(invoice)),
-            ]
-            rows.trips.append(trip_row(e, p.trip, p.quote, quote_record, p.history))
-            rows.charges.append(charge_row(charge))
-            rows.invoices.append(invoice)
-        return bodies, rows
+            invoice_index, _ = block.add("invoice", records.encode_record(invoice))
+            trip = trip_row(e, p.trip, p.quote, quote_record, p.history)
+            trip.update(record_index=trip_index, block_height=block.height)
+            rows.trips.append(trip)
+            rows.charges.append({**charge_row(charge), "record_index": charge_index})
+            rows.invoices.append(invoice_row(invoice, invoice_index))
+        return rows
 
-    def _write_projections(self, session: Session, rows: _Rows, block: SealedBlock) -> None:
-        # Each trip made three records in a row: trip, charge, invoice.
-        first = block.first_index
-        for n, row in enumerate(rows.trips):
-            row.update(record_index=first + 3 * n, block_height=block.height)
-        for n, row in enumerate(rows.charges):
-            row["record_index"] = first + 3 * n + 1
+    def _write_projections(self, session: Session, rows: _Rows) -> None:
         insert_rows(session, core_table(Trip), rows.trips)
         insert_rows(session, core_table(Charge), rows.charges)
-        insert_rows(
-            session,
-            core_table(Invoice),
-            [invoice_row(fields, first + 3 * n + 2) for n, fields in enumerate(rows.invoices)],
-        )
+        insert_rows(session, core_table(Invoice), rows.invoices)
         subtract_by_key(session, core_table(Rider), "id", "balance_fen", rows.debits)
 
     def _seller(self, session: Session, operator_id: str) -> SellerInfo:

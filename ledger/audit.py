@@ -1,7 +1,8 @@
 """The ledger audit: recompute everything the database claims and name the first lie.
 
 Block by block, in height order: every record's leaf hash from its bytes (and the bytes
-must be canonical), every Merkle node the block added, the root, the checkpoint's text
+must be canonical), every stored Merkle node the block added (proofs rehash the
+levels below from the leaf hashes just checked), the root, the checkpoint's text
 and its signature by a known log key, the block header's hash and its link to the
 previous block. Then: no record, node or block beyond the last sealed one, and the head
 row agrees. Memory is one block at a time.
@@ -22,7 +23,7 @@ from ledger.errors import LedgerError
 from ledger.keys import Verifier
 from ledger.models import Block, Cosignature, LedgerHead, LedgerRecord, MerkleNode
 from ledger.note import add_signatures, open_note, parse_signature_line
-from ledger.store import GENESIS_HASH, block_hash, fetch_nodes
+from ledger.store import GENESIS_HASH, STORED_FROM_LEVEL, block_hash, fetch_nodes
 
 
 @dataclass
@@ -77,7 +78,7 @@ def audit_ledger(
             leaves.append(leaf)
         if len(leaves) != block.tree_size - block.first_index:
             return _fail(report, f"record {block.first_index + len(leaves)} is missing ({where})")
-        result = tree.append(frontier, size, leaves)
+        result = tree.append(frontier, size, leaves, min_level=STORED_FROM_LEVEL)
         stored = fetch_nodes(session, [addr for addr, _ in result.nodes], require_all=False)
         for addr, value in result.nodes:
             if stored.get(addr) != value:

@@ -10,6 +10,10 @@ session's own connection, so they stay inside the caller's transaction:
   server to parse; a type such as VARCHAR(12) or json falls back to text COPY);
 - SQLite: `sqlite3.Cursor.executemany` with plain tuples.
 
+`row_writer` takes the rows one at a time while the caller makes them: the ledger's
+records stream to PostgreSQL as the batcher encodes them, and the server indexes them
+meanwhile instead of after.
+
 Values pass through the bind processors SQLAlchemy would apply (so `UtcDateTime` still
 refuses naive times and SQLite still stores its own datetime text), except the binary
 ones: both drivers take `bytes` as they are, and wrapping each hash costs.
@@ -17,14 +21,15 @@ ones: both drivers take `bytes` as they are, and wrapping each hash costs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect, LargeBinary, Table
 from sqlalchemy.orm import Session
 
-__all__ = ["binary_copy_types", "insert_rows", "insert_tuples", "subtract_by_key"]
+__all__ = ["binary_copy_types", "insert_rows", "insert_tuples", "row_writer", "subtract_by_key"]
 
 Processor = Callable[[Any], Any]
 
@@ -47,15 +52,35 @@ def insert_tuples(
     session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
     """Insert rows given as tuples in the order of `columns`."""
+    with row_writer(session, table, columns) as write:
+        for row in rows:
+            write(row)
+
+
+@contextmanager
+def row_writer(
+    session: Session, table: Table, columns: Sequence[str]
+) -> Iterator[Callable[[Sequence[Any]], None]]:
+    """Insert rows one by one as the caller makes them, in the session's transaction.
+
+    On PostgreSQL they stream through one open COPY, so the server parses and indexes
+    them on its own core while the caller makes the next ones, instead of all at the
+    end; no other statement may use the session until the block exits. SQLite runs in
+    the caller's process anyway: there the rows are gathered and inserted at the exit.
+    An exception inside the block inserts nothing (PostgreSQL aborts the COPY, and with
+    it the transaction).
+    """
     _check_defaults(table, columns)
     dialect, driver = _driver(session)
-    rows = _processed(table, columns, dialect, rows)
+    process = _row_processor(table, columns, dialect)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     target = dialect.identifier_preparer.format_table(table)
     if dialect.name != "postgresql":
+        gathered: list[Sequence[Any]] = []
+        yield gathered.append if process is None else lambda row: gathered.append(process(row))
         marks = ", ".join("?" for _ in columns)
-        _executemany(driver, f"INSERT INTO {target} ({names}) VALUES ({marks})", rows)
+        _executemany(driver, f"INSERT INTO {target} ({names}) VALUES ({marks})", gathered)
         return
     types = binary_copy_types(table, columns, dialect)
     options = "" if types is None else " (FORMAT BINARY)"
@@ -65,8 +90,8 @@ def insert_tuples(
     ):
         if types is not None:
             copy.set_types(types)
-        for row in rows:
-            copy.write_row(row)
+        write_row = copy.write_row
+        yield write_row if process is None else lambda row: write_row(process(row))
 
 
 # Types whose psycopg binary dumper takes the Python value the bind processors give
@@ -135,20 +160,22 @@ def _executemany(driver: Any, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         cursor.close()
 
 
-def _processed(
-    table: Table, columns: Sequence[str], dialect: Dialect, rows: Iterable[Sequence[Any]]
-) -> Iterable[Sequence[Any]]:
+def _row_processor(
+    table: Table, columns: Sequence[str], dialect: Dialect
+) -> Callable[[Sequence[Any]], list[Any]] | None:
+    """The bind processors of `columns` applied to one row, or None when none applies."""
     processors = [_processor(table, name, dialect) for name in columns]
-    if not any(processors):
-        return rows
     steps = [(i, p) for i, p in enumerate(processors) if p is not None]
-    out = []
-    for row in rows:
+    if not steps:
+        return None
+
+    def process(row: Sequence[Any]) -> list[Any]:
         values = list(row)
-        for i, process in steps:
-            values[i] = process(values[i])
-        out.append(values)
-    return out
+        for i, step in steps:
+            values[i] = step(values[i])
+        return values
+
+    return process
 
 
 def _processor(table: Table, name: str, dialect: Dialect) -> Processor | None:

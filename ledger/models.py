@@ -1,9 +1,10 @@
 """Tables of the ledger: the records, the Merkle tree's interior, the blocks and their head.
 
 `ledger_records.body` holds the canonical record bytes, the truth every other table is a
-projection of. `merkle_nodes` keeps every perfect subtree hash (level 0 = leaf hashes) so
-a proof is one indexed read. `ledger_head` is a single row that block writers lock, so
-two batchers can never append at the same tree size.
+projection of. `merkle_nodes` keeps the perfect subtree hashes of level 4 and up; with
+the leaf hashes in `ledger_records`, a proof is two indexed reads (ledger.store).
+`ledger_head` is a single row that block writers lock, so two batchers can never append
+at the same tree size.
 """
 
 from __future__ import annotations

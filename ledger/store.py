@@ -3,23 +3,32 @@
 Appending takes the single `ledger_head` row first, so concurrent writers queue up
 behind it (PostgreSQL row lock, SQLite write lock) and can never append at the same
 tree size. The writer keeps the tree's right edge (the frontier) in memory between
-blocks and reloads it from `merkle_nodes` whenever the head moved without it.
+blocks and reloads it from the store whenever the head moved without it.
+
+`merkle_nodes` keeps the perfect subtrees of level `STORED_FROM_LEVEL` (4) and up. The
+four levels below are 15/16 of all nodes, and each of them is the hash of at most 8
+leaves whose hashes `ledger_records` keeps anyway (its primary key is `idx`): a proof
+reads those leaf hashes, a handful per 16-leaf span it touches, and rehashes them. So
+a proof is still two indexed reads, and a block writes 1/8 of a node row per record
+instead of 2.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, insert, or_, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ledger import merkle, records, tree
-from ledger.bulk import insert_tuples
+from ledger.bulk import insert_tuples, row_writer
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.keys import Signer
 from ledger.models import Block, Cosignature, LedgerHead, LedgerRecord, MerkleNode
@@ -28,6 +37,7 @@ from ledger.receipt import format_receipt
 from ledger.sqltypes import core_table
 
 GENESIS_HASH = bytes(32)
+STORED_FROM_LEVEL = 4
 
 
 def utc_text(moment: datetime) -> str:
@@ -74,6 +84,25 @@ def block_hash(
     return hashlib.sha256(header).digest()
 
 
+class BlockAppender:
+    """The records of a block being written: `add` streams one and names its place."""
+
+    def __init__(self, first: int, height: int, write: Callable[[Sequence[Any]], None]) -> None:
+        self.height = height
+        self.leaves: list[bytes] = []
+        self.sealed: SealedBlock  # set when the block's `with` exits
+        self._next = first
+        self._write = write
+
+    def add(self, kind: str, body: bytes) -> tuple[int, bytes]:
+        """Append one record's canonical bytes; returns its index and leaf hash."""
+        index, leaf = self._next, merkle.leaf_hash(body)
+        self._write((index, kind, body, leaf, self.height))
+        self.leaves.append(leaf)
+        self._next = index + 1
+        return index, leaf
+
+
 class LedgerWriter:
     """Appends blocks of records; one instance per writing process."""
 
@@ -102,16 +131,37 @@ class LedgerWriter:
         now: datetime,
     ) -> SealedBlock:
         """Append (type, canonical bytes) records as one signed block; no commit."""
-        if not bodies:
-            raise ValueError("a block needs at least one record")
+        with self.open_block(session, head, now) as block:
+            for kind, body in bodies:
+                block.add(kind, body)
+        return block.sealed
+
+    @contextmanager
+    def open_block(
+        self, session: Session, head: LedgerHead, now: datetime
+    ) -> Iterator[BlockAppender]:
+        """A block to add records to one by one; sealed and signed when the `with` exits.
+
+        The records stream to the database as they are added (`ledger.bulk.row_writer`):
+        the session runs no other statement inside the `with`. Read `sealed` after it.
+        """
         if (self._size, self._head_hash) != (head.tree_size, head.block_hash):
             self._frontier = load_frontier(session, head.tree_size)
             self._size, self._head_hash = head.tree_size, head.block_hash
-        first = head.tree_size
-        height = head.height + 1
-        leaves = [merkle.leaf_hash(body) for _, body in bodies]
-        result = tree.append(self._frontier, first, leaves)
-        size = first + len(bodies)
+        columns = ("idx", "type", "body", "leaf_hash", "block_height")
+        with row_writer(session, core_table(LedgerRecord), columns) as write:
+            block = BlockAppender(head.tree_size, head.height + 1, write)
+            yield block
+        block.sealed = self._seal(session, head, block.leaves, now)
+
+    def _seal(
+        self, session: Session, head: LedgerHead, leaves: list[bytes], now: datetime
+    ) -> SealedBlock:
+        if not leaves:
+            raise ValueError("a block needs at least one record")
+        first, height = head.tree_size, head.height + 1
+        result = tree.append(self._frontier, first, leaves, min_level=STORED_FROM_LEVEL)
+        size = result.size
         signed = sign_checkpoint(Checkpoint(self.origin, size, result.root), self.signers)
         this_hash = block_hash(
             height=height,
@@ -121,15 +171,6 @@ class LedgerWriter:
             prev_hash=head.block_hash,
             created_at=now,
             checkpoint_text=signed,
-        )
-        insert_tuples(
-            session,
-            core_table(LedgerRecord),
-            ("idx", "type", "body", "leaf_hash", "block_height"),
-            [
-                (first + i, kind, body, leaf, height)
-                for i, ((kind, body), leaf) in enumerate(zip(bodies, leaves, strict=True))
-            ],
         )
         insert_tuples(
             session,
@@ -171,12 +212,22 @@ def load_frontier(session: Session, size: int) -> list[bytes]:
 def fetch_nodes(
     session: Session, addresses: Iterable[tree.NodeAddr], *, require_all: bool = True
 ) -> dict[tree.NodeAddr, bytes]:
-    """One indexed read for every perfect-subtree hash a proof needs."""
+    """Every perfect-subtree hash a proof needs: stored nodes, and low ones from leaves."""
     wanted = list(dict.fromkeys(addresses))
-    if not wanted:
-        return {}
+    stored = [a for a in wanted if a.level >= STORED_FROM_LEVEL]
+    found = _stored_nodes(session, stored) if stored else {}
+    low = [a for a in wanted if a.level < STORED_FROM_LEVEL]
+    if low:
+        found.update(_nodes_from_leaves(session, low))
+    missing = [a for a in wanted if a not in found]
+    if missing and require_all:
+        raise LookupError(f"merkle nodes missing from the store: {missing[:3]}")
+    return found
+
+
+def _stored_nodes(session: Session, addresses: list[tree.NodeAddr]) -> dict[tree.NodeAddr, bytes]:
     by_level: dict[int, list[int]] = defaultdict(list)
-    for address in wanted:
+    for address in addresses:
         by_level[address.level].append(address.index)
     # One disjunct per level, not a row-value IN: SQLite plans the latter as a full scan.
     rows = session.execute(
@@ -189,11 +240,26 @@ def fetch_nodes(
             )
         )
     )
-    found = {tree.NodeAddr(level, idx): h for level, idx, h in rows}
-    missing = [a for a in wanted if a not in found]
-    if missing and require_all:
-        raise LookupError(f"merkle nodes missing from the store: {missing[:3]}")
-    return found
+    return {tree.NodeAddr(level, idx): h for level, idx, h in rows}
+
+
+def _nodes_from_leaves(
+    session: Session, addresses: list[tree.NodeAddr]
+) -> dict[tree.NodeAddr, bytes]:
+    """Subtrees below the stored levels, hashed from their leaves' stored hashes."""
+    spans = {a: range(a.index << a.level, (a.index + 1) << a.level) for a in addresses}
+    indices = sorted({i for span in spans.values() for i in span})
+    rows = session.execute(
+        select(col(LedgerRecord.idx), col(LedgerRecord.leaf_hash)).where(
+            col(LedgerRecord.idx).in_(indices)
+        )
+    )
+    leaves = {idx: leaf for idx, leaf in rows}
+    return {
+        address: merkle.root_of([leaves[i] for i in span])
+        for address, span in spans.items()
+        if all(i in leaves for i in span)
+    }
 
 
 def latest_block(session: Session) -> Block | None:

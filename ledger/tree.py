@@ -70,7 +70,7 @@ class AppendResult:
     size: int
     root: bytes
     frontier: tuple[bytes, ...]  # hashes at frontier_addresses(size), largest first
-    nodes: tuple[tuple[NodeAddr, bytes], ...]  # every new perfect subtree, leaves included
+    nodes: tuple[tuple[NodeAddr, bytes], ...]  # new perfect subtrees of min_level and up
 
 
 def frontier_addresses(size: int) -> list[NodeAddr]:
@@ -79,8 +79,14 @@ def frontier_addresses(size: int) -> list[NodeAddr]:
     return _range_addrs(0, size)
 
 
-def append(frontier: Sequence[bytes], size: int, leaf_hashes: Iterable[bytes]) -> AppendResult:
-    """Append ``leaf_hashes`` to the tree whose frontier at ``size`` is ``frontier``."""
+def append(
+    frontier: Sequence[bytes], size: int, leaf_hashes: Iterable[bytes], *, min_level: int = 0
+) -> AppendResult:
+    """Append ``leaf_hashes`` to the tree whose frontier at ``size`` is ``frontier``.
+
+    ``nodes`` lists the new perfect subtrees of ``min_level`` and above; a store that
+    recomputes the lower ones from leaf hashes asks for only what it keeps.
+    """
     levels = [addr.level for addr in frontier_addresses(size)]
     if len(frontier) != len(levels):
         raise TreeError(
@@ -92,13 +98,15 @@ def append(frontier: Sequence[bytes], size: int, leaf_hashes: Iterable[bytes]) -
         if len(leaf) != HASH_SIZE:
             raise TreeError(f"leaf {size}: expected a {HASH_SIZE}-byte hash, got {len(leaf)}")
         level, index, value = 0, size, leaf
-        nodes.append((_addr(0, index), value))
+        if min_level == 0:
+            nodes.append((_addr(0, index), value))
         # Equal neighbours on the stack are siblings: merge them into their parent.
         while stack and stack[-1][0] == level:
             value = node_hash(stack.pop()[1], value)
             level += 1
             index >>= 1
-            nodes.append((_addr(level, index), value))
+            if level >= min_level:
+                nodes.append((_addr(level, index), value))
         stack.append((level, value))
         size += 1
     hashes = tuple(value for _, value in stack)

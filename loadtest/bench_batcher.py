@@ -5,8 +5,10 @@ taps, bus boardings, taxi meter reports, in the load test's mix) for seeded ride
 the batcher prices, charges, invoices and seals them as in production. The figure is
 trip-ends per second from the first read to the last commit, with the block size and
 wait given, and the batcher's own CPU time per trip (the database server's is not in
-it; on a shared machine it is the steadier figure); the batcher's resident memory
-before and after shows whether it grows.
+it; on a shared machine it is the steadier figure); on PostgreSQL, the CPU time of every
+`postgres` process on this machine over the same span (backend, WAL writer,
+checkpointer: what sealing costs the server, if nothing else uses it meanwhile); the
+batcher's resident memory before and after shows whether it grows.
 """
 
 from __future__ import annotations
@@ -72,15 +74,17 @@ def bench_batcher(
     )
     me = psutil.Process()
     rss_before = me.memory_info().rss
+    server_cpu_began = _postgres_cpu_s()
     began, cpu_began = time.perf_counter(), time.process_time()
     sealed = batcher.drain()
     took, cpu_s = time.perf_counter() - began, time.process_time() - cpu_began
+    server_cpu_s = _postgres_cpu_s() - server_cpu_began
     rss_after = me.memory_info().rss
     with engine.connect() as connection:
         blocks = connection.execute(text("SELECT count(*) FROM blocks")).scalar_one()
     client.close()
     engine.dispose()
-    return {
+    figures = {
         "events": float(events),
         "trips_sealed": float(sealed),
         "seconds": took,
@@ -91,6 +95,19 @@ def bench_batcher(
         "prefill_events_per_s": events / filled_s,
         "rss_growth_mb": (rss_after - rss_before) / 2**20,
     }
+    if engine.dialect.name == "postgresql":
+        figures["db_server_cpu_us_per_trip"] = 1e6 * server_cpu_s / max(1, sealed)
+    return figures
+
+
+def _postgres_cpu_s() -> float:
+    """User and system CPU seconds of every `postgres` process now running here."""
+    total = 0.0
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if process.info["name"] == "postgres" and times is not None:
+            total += times.user + times.system
+    return total
 
 
 def _prefill(client: redis.Redis, world: dict[str, Any], n: int, rng: random.Random) -> float:

@@ -25,12 +25,13 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from farechain.models import Charge, Trip
 from invoicing.models import Invoice
-from ledger.bulk import binary_copy_types, insert_rows, insert_tuples, subtract_by_key
+from ledger.bulk import binary_copy_types, insert_rows, insert_tuples, row_writer, subtract_by_key
 from ledger.models import LedgerRecord, MerkleNode
 from ledger.sqltypes import UtcDateTime, among, core_table
 
@@ -126,6 +127,36 @@ def test_the_rows_belong_to_the_callers_transaction(tables: Engine) -> None:
         assert session.scalar(select(func.count()).select_from(_BINARY)) == len(_ROWS)
         session.rollback()
     assert _stored(tables, _BINARY) == []
+
+
+@pytest.mark.parametrize("table", [_BINARY, _TEXT], ids=["binary", "text"])
+def test_rows_streamed_one_by_one_land_when_the_writer_closes(tables: Engine, table: Table) -> None:
+    columns = list(_ROWS[0])
+    with Session(tables) as session:
+        with row_writer(session, table, columns) as write:
+            for row in _ROWS:
+                write(tuple(row[c] for c in columns))
+        assert session.scalar(select(func.count()).select_from(table)) == len(_ROWS)
+        session.commit()
+    assert [row[0] for row in _stored(tables, table)] == [1, 2, 3]
+
+
+def test_an_error_while_streaming_inserts_nothing(tables: Engine) -> None:
+    columns = list(_ROWS[0])
+    with Session(tables) as session:
+        with (
+            pytest.raises(RuntimeError, match="the caller failed"),
+            row_writer(session, _BINARY, columns) as write,
+        ):
+            write(tuple(_ROWS[0][c] for c in columns))
+            raise RuntimeError("the caller failed")
+        count = select(func.count()).select_from(_BINARY)
+        if tables.dialect.name == "postgresql":
+            # The COPY was aborted, and with it the transaction: nothing half-written.
+            with pytest.raises(DBAPIError, match="aborted"):
+                session.scalar(count)
+            session.rollback()
+        assert session.scalar(count) == 0
 
 
 def test_subtract_by_key_changes_only_the_keys_given(tables: Engine) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, insert, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -30,6 +30,7 @@ from ledger.cosignature import cosign
 from ledger.keys import KeyType, Signer
 from ledger.models import Block, LedgerRecord, MerkleNode
 from ledger.note import NoteSignature, parse_note
+from ledger.store import STORED_FROM_LEVEL
 from tests.builders import (
     make_batcher,
     post_trips,
@@ -252,11 +253,10 @@ def test_the_audit_catches_every_rewrite_of_history(
             update(LedgerRecord)
             .where(col(LedgerRecord.idx) == target)
             .values(leaf_hash=_flip(record.leaf_hash, rng)),
+            # A node below the stored levels: nothing a proof reads, but not the log's.
+            insert(MerkleNode).values(level=0, idx=target, hash=record.leaf_hash),
             update(MerkleNode)
-            .where(col(MerkleNode.level) == 0, col(MerkleNode.idx) == target)
-            .values(hash=_flip(record.leaf_hash, rng)),
-            update(MerkleNode)
-            .where(col(MerkleNode.level) == 1, col(MerkleNode.idx) == 0)
+            .where(col(MerkleNode.level) == STORED_FROM_LEVEL, col(MerkleNode.idx) == 0)
             .values(hash=bytes(32)),
             update(Block)
             .where(col(Block.height) == 1)
