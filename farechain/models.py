@@ -72,7 +72,7 @@ class Trip(SQLModel, table=True):
     # (transfers, caps); the batcher reloads it after a restart.
     history_json: str
     record_index: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
-    block_height: int = Field(index=True)
+    block_height: int  # not indexed: a block's trips are a record_index range
 
 
 class Charge(SQLModel, table=True):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
 
 from ledger.sqltypes import UtcDateTime
@@ -22,8 +22,21 @@ class Invoice(SQLModel, table=True):
     __tablename__ = "invoices"
     __table_args__ = (
         Index("ix_invoices_seller_issued", "seller_id", "issued_at"),
-        Index("ix_invoices_buyer_tax_id", "buyer_tax_id"),
-        Index("ix_invoices_original_number", "original_number"),
+        # Partial: most invoices have neither (individual buyers, not credit notes), and
+        # every index entry is work in the batcher's block. `= value` implies NOT NULL,
+        # so lookups by value still use them, on PostgreSQL and SQLite alike.
+        Index(
+            "ix_invoices_buyer_tax_id",
+            "buyer_tax_id",
+            postgresql_where=text("buyer_tax_id IS NOT NULL"),
+            sqlite_where=text("buyer_tax_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_invoices_original_number",
+            "original_number",
+            postgresql_where=text("original_number IS NOT NULL"),
+            sqlite_where=text("original_number IS NOT NULL"),
+        ),
     )
 
     number: str = Field(primary_key=True)  # 20 digits

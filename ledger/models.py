@@ -24,7 +24,7 @@ class LedgerRecord(SQLModel, table=True):
     type: str
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     leaf_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False, index=True))
-    block_height: int = Field(index=True)
+    block_height: int  # not indexed: a block's records are an idx range (blocks table)
 
 
 class MerkleNode(SQLModel, table=True):

@@ -1,12 +1,14 @@
-"""Creating and dropping the schema (the load test's --fresh drops it in its database)."""
+"""Creating and dropping the schema (the load test's --fresh drops it in its database), and
+the indexes that must serve their lookups."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import inspect
+import pytest
+from sqlalchemy import Engine, inspect, text
 
-from farechain.db import create_schema, drop_schema, make_engine
+from farechain.db import create_schema, drop_schema, is_postgres, make_engine
 
 
 def test_drop_schema_removes_every_table_create_schema_made(tmp_path: Path) -> None:
@@ -21,3 +23,25 @@ def test_drop_schema_removes_every_table_create_schema_made(tmp_path: Path) -> N
         assert set(inspect(engine).get_table_names()) == made
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("column", "index"),
+    [
+        ("buyer_tax_id", "ix_invoices_buyer_tax_id"),
+        ("original_number", "ix_invoices_original_number"),
+    ],
+)
+def test_the_partial_invoice_indexes_serve_lookups_by_value(
+    engine: Engine, column: str, index: str
+) -> None:
+    # They leave out NULLs (most invoices); `column = value` must still find them.
+    query = f"SELECT number FROM invoices WHERE {column} = '91440300MA5DC7XU6Q'"
+    with engine.begin() as connection:
+        if is_postgres(engine):
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = connection.execute(text(f"EXPLAIN {query}")).scalars().all()
+        else:
+            rows = connection.execute(text(f"EXPLAIN QUERY PLAN {query}")).all()
+            plan = [row[-1] for row in rows]
+    assert any(index in line for line in plan), plan
