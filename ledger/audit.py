@@ -122,6 +122,14 @@ def audit_ledger(
     extra_records = session.scalar(select(func.count()).where(col(LedgerRecord.idx) >= size))
     if extra_records:
         return _fail(report, f"{extra_records} records after the last block (index {size} on)")
+    below = session.scalar(select(func.count()).where(col(MerkleNode.level) < STORED_FROM_LEVEL))
+    if below:
+        return _fail(
+            report,
+            f"{below} merkle nodes below level {STORED_FROM_LEVEL} are stored: the store "
+            "keeps none (a ledger written before it stopped keeping them needs a fresh "
+            "database)",
+        )
     stored_nodes = session.scalar(select(func.count()).select_from(MerkleNode))
     if stored_nodes != node_count:
         return _fail(report, f"{stored_nodes} merkle nodes stored, the records make {node_count}")

@@ -2,8 +2,9 @@
 
 For each size it builds a log by appending blocks of leaves, then assembles random
 inclusion and consistency proofs through the same plan -> fetch -> assemble path the
-store uses. The database adds the cost of its one indexed query per proof; that is
-measured separately. Run with ``python -m ledger.bench``.
+store uses, with every level in the dict. The database adds the cost of its two
+indexed reads per proof (stored nodes, and the leaf hashes the lower levels are
+rehashed from); `farechain bench proofs` measures that. Run with ``python -m ledger.bench``.
 """
 
 from __future__ import annotations

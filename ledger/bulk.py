@@ -10,9 +10,8 @@ session's own connection, so they stay inside the caller's transaction:
   server to parse; a type such as VARCHAR(12) or json falls back to text COPY);
 - SQLite: `sqlite3.Cursor.executemany` with plain tuples.
 
-`row_writer` takes the rows one at a time while the caller makes them: the ledger's
-records stream to PostgreSQL as the batcher encodes them, and the server indexes them
-meanwhile instead of after.
+`stream_rows` takes the rows one at a time while the caller makes them (the ledger's
+records, as the batcher encodes them).
 
 Values pass through the bind processors SQLAlchemy would apply (so `UtcDateTime` still
 refuses naive times and SQLite still stores its own datetime text), except the binary
@@ -26,10 +25,17 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Dialect, LargeBinary, Table
+from sqlalchemy import Dialect, LargeBinary, Table, event
 from sqlalchemy.orm import Session
 
-__all__ = ["binary_copy_types", "insert_rows", "insert_tuples", "row_writer", "subtract_by_key"]
+__all__ = [
+    "SessionBusy",
+    "binary_copy_types",
+    "insert_rows",
+    "insert_tuples",
+    "stream_rows",
+    "subtract_by_key",
+]
 
 Processor = Callable[[Any], Any]
 
@@ -52,21 +58,22 @@ def insert_tuples(
     session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
     """Insert rows given as tuples in the order of `columns`."""
-    with row_writer(session, table, columns) as write:
+    with stream_rows(session, table, columns) as write:
         for row in rows:
             write(row)
 
 
 @contextmanager
-def row_writer(
+def stream_rows(
     session: Session, table: Table, columns: Sequence[str]
 ) -> Iterator[Callable[[Sequence[Any]], None]]:
     """Insert rows one by one as the caller makes them, in the session's transaction.
 
     On PostgreSQL they stream through one open COPY, so the server parses and indexes
     them on its own core while the caller makes the next ones, instead of all at the
-    end; no other statement may use the session until the block exits. SQLite runs in
-    the caller's process anyway: there the rows are gathered and inserted at the exit.
+    end. SQLite runs in the caller's process anyway: there the rows are gathered and
+    inserted at the exit. Until the block exits the session runs no other statement: one
+    would wait forever on psycopg's connection lock, so it raises `SessionBusy` instead.
     An exception inside the block inserts nothing (PostgreSQL aborts the COPY, and with
     it the transaction).
     """
@@ -76,22 +83,42 @@ def row_writer(
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     target = dialect.identifier_preparer.format_table(table)
-    if dialect.name != "postgresql":
-        gathered: list[Sequence[Any]] = []
-        yield gathered.append if process is None else lambda row: gathered.append(process(row))
-        marks = ", ".join("?" for _ in columns)
-        _executemany(driver, f"INSERT INTO {target} ({names}) VALUES ({marks})", gathered)
-        return
-    types = binary_copy_types(table, columns, dialect)
-    options = "" if types is None else " (FORMAT BINARY)"
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY {target} ({names}) FROM STDIN{options}") as copy,
-    ):
-        if types is not None:
-            copy.set_types(types)
-        write_row = copy.write_row
-        yield write_row if process is None else lambda row: write_row(process(row))
+    with _no_statements(session, f"rows are streaming into {table.name}"):
+        if dialect.name != "postgresql":
+            gathered: list[Sequence[Any]] = []
+            yield gathered.append if process is None else lambda r: gathered.append(process(r))
+        else:
+            types = binary_copy_types(table, columns, dialect)
+            options = "" if types is None else " (FORMAT BINARY)"
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(f"COPY {target} ({names}) FROM STDIN{options}") as copy,
+            ):
+                if types is not None:
+                    copy.set_types(types)
+                write_row = copy.write_row
+                yield write_row if process is None else lambda row: write_row(process(row))
+            return
+    marks = ", ".join("?" for _ in columns)
+    _executemany(driver, f"INSERT INTO {target} ({names}) VALUES ({marks})", gathered)
+
+
+class SessionBusy(RuntimeError):
+    """A statement was sent while the session streams rows (`stream_rows`)."""
+
+
+@contextmanager
+def _no_statements(session: Session, why: str) -> Iterator[None]:
+    connection = session.connection()
+
+    def refuse(*_: object) -> None:
+        raise SessionBusy(f"no statement may run on this session while {why}")
+
+    event.listen(connection, "before_cursor_execute", refuse)
+    try:
+        yield
+    finally:
+        event.remove(connection, "before_cursor_execute", refuse)
 
 
 # Types whose psycopg binary dumper takes the Python value the bind processors give

@@ -7,8 +7,9 @@ tree over n leaves splits at the largest power of two below n (RFC 6962, 2.1).
 ``verify_inclusion`` and ``verify_consistency`` follow the verification algorithms of
 RFC 9162, sections 2.1.3.2 and 2.1.4.2. ``root_of`` and the two ``reference_*`` proof
 builders are the plain recursive definitions from RFC 6962, 2.1.1 and 2.1.2; they cost
-O(n) and exist for tests and audits. The log itself builds proofs from stored
-subtrees (ledger.tree).
+O(n). The builders exist for tests and audits; ``root_of`` also rehashes the small
+subtrees the store does not keep. The log builds proofs from stored subtrees
+(ledger.tree).
 """
 
 from __future__ import annotations

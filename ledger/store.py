@@ -9,8 +9,8 @@ blocks and reloads it from the store whenever the head moved without it.
 four levels below are 15/16 of all nodes, and each of them is the hash of at most 8
 leaves whose hashes `ledger_records` keeps anyway (its primary key is `idx`): a proof
 reads those leaf hashes, a handful per 16-leaf span it touches, and rehashes them. So
-a proof is still two indexed reads, and a block writes 1/8 of a node row per record
-instead of 2.
+a proof is two indexed reads (stored nodes, leaf hashes) and a block writes 1/8 of a
+node row per record instead of 2.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ledger import merkle, records, tree
-from ledger.bulk import insert_tuples, row_writer
+from ledger.bulk import insert_tuples, stream_rows
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.keys import Signer
 from ledger.models import Block, Cosignature, LedgerHead, LedgerRecord, MerkleNode
@@ -88,6 +88,7 @@ class BlockAppender:
     """The records of a block being written: `add` streams one and names its place."""
 
     def __init__(self, first: int, height: int, write: Callable[[Sequence[Any]], None]) -> None:
+        self.first = first
         self.height = height
         self.leaves: list[bytes] = []
         self.sealed: SealedBlock  # set when the block's `with` exits
@@ -142,25 +143,26 @@ class LedgerWriter:
     ) -> Iterator[BlockAppender]:
         """A block to add records to one by one; sealed and signed when the `with` exits.
 
-        The records stream to the database as they are added (`ledger.bulk.row_writer`):
-        the session runs no other statement inside the `with`. Read `sealed` after it.
+        The records stream to the database as they are added (`ledger.bulk.stream_rows`),
+        so the session runs no statement inside the `with`. Read `sealed` after it.
         """
         if (self._size, self._head_hash) != (head.tree_size, head.block_hash):
             self._frontier = load_frontier(session, head.tree_size)
             self._size, self._head_hash = head.tree_size, head.block_hash
+        first, height = head.tree_size, head.height + 1
         columns = ("idx", "type", "body", "leaf_hash", "block_height")
-        with row_writer(session, core_table(LedgerRecord), columns) as write:
-            block = BlockAppender(head.tree_size, head.height + 1, write)
+        with stream_rows(session, core_table(LedgerRecord), columns) as write:
+            block = BlockAppender(first, height, write)
             yield block
-        block.sealed = self._seal(session, head, block.leaves, now)
+        block.sealed = self._seal(session, head, block, now)
 
     def _seal(
-        self, session: Session, head: LedgerHead, leaves: list[bytes], now: datetime
+        self, session: Session, head: LedgerHead, block: BlockAppender, now: datetime
     ) -> SealedBlock:
-        if not leaves:
+        if not block.leaves:
             raise ValueError("a block needs at least one record")
-        first, height = head.tree_size, head.height + 1
-        result = tree.append(self._frontier, first, leaves, min_level=STORED_FROM_LEVEL)
+        first, height = block.first, block.height
+        result = tree.append(self._frontier, first, block.leaves, min_level=STORED_FROM_LEVEL)
         size = result.size
         signed = sign_checkpoint(Checkpoint(self.origin, size, result.root), self.signers)
         this_hash = block_hash(
@@ -290,7 +292,7 @@ def index_of_leaf(session: Session, leaf: bytes) -> int | None:
 
 
 def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
-    """RFC 6962 audit path of leaf `index` in the tree of `size` leaves: one read."""
+    """RFC 6962 audit path of leaf `index` in the tree of `size` leaves: two reads."""
     nodes = fetch_nodes(session, tree.inclusion_plan(index, size))
     return tree.inclusion_proof(index, size, nodes)
 

@@ -3,12 +3,14 @@
 A node is addressed by ``(level, index)``: the perfect subtree over leaves
 ``[index * 2**level, (index + 1) * 2**level)``. Level 0 nodes are the leaf hashes.
 Only perfect subtrees are stored, and each is written once, when its last leaf
-arrives; nothing is ever rewritten, which suits an append-only table.
+arrives; nothing is ever rewritten, which suits an append-only table. A store may keep
+only the upper levels (``append(..., min_level=)``) and rehash the lower ones from the
+leaf hashes it keeps anyway (ledger.store does).
 
 Every hash an RFC 6962 proof needs is the hash of a leaf range that is either a
 perfect subtree or a right-edge range ``[start, size)``; the latter is the fold of
 the perfect subtrees in the binary decomposition of its length. So a proof is
-planned as O(log n) node addresses, fetched in one query, and assembled here:
+planned as O(log n) node addresses, fetched from the store, and assembled here:
 
     nodes = store.fetch(inclusion_plan(index, size))
     proof = inclusion_proof(index, size, nodes)
@@ -47,7 +49,7 @@ class NodeAddr:
     index: int
 
 
-# append() makes a NodeAddr for every node it stores, about two per leaf. The frozen
+# append() makes a NodeAddr for every node it returns: two per leaf from level 0. The frozen
 # dataclass __init__ goes through object.__setattr__ per field; setting the two slots
 # directly costs a third of that. Same class and values, so the result is equal to, and
 # hashes like, NodeAddr(level, index) (tests/ledger/test_ledger_tree.py holds them so).
@@ -187,7 +189,7 @@ def _range_addrs(start: int, end: int) -> list[NodeAddr]:
     """Perfect subtrees covering [start, end), largest first.
 
     ``start`` is a multiple of the largest power of two in ``end - start`` for every
-    range a proof asks for, so each piece is aligned and therefore stored.
+    range a proof asks for, so each piece is an aligned perfect subtree.
     """
     addrs: list[NodeAddr] = []
     remaining = end - start

@@ -75,19 +75,15 @@ def audit_run(
     records: dict[str, Counter[str]] = {k: Counter() for k in ("trip", "charge", "invoice")}
     rows: dict[str, Counter[str]] = {"trips": Counter(), "invoices": Counter()}
     with engine.connect() as connection:
-        block_ms = {
-            int(h): _epoch_ms(created)
-            for h, created in connection.execute(
-                text("SELECT height, created_at FROM blocks WHERE height > :h"),
-                {"h": from_height},
-            )
-        }
+        blocks = connection.execute(
+            text("SELECT height, created_at, first_index FROM blocks WHERE height > :h"),
+            {"h": from_height},
+        ).all()
+        block_ms = {int(h): _epoch_ms(created) for h, created, _ in blocks}
         # The blocks above `from_height` hold the records from the first one's
         # first_index on: an index range, not a scan of the whole ledger. With no such
-        # block it is NULL, and `>= NULL` selects nothing.
-        first_index = connection.execute(
-            text("SELECT min(first_index) FROM blocks WHERE height > :h"), {"h": from_height}
-        ).scalar_one()
+        # block it is None (NULL), and `>= NULL` selects nothing.
+        first_index = min((first for _, _, first in blocks), default=None)
         result = connection.execution_options(yield_per=5_000).execute(
             text(
                 "SELECT type, body, block_height FROM ledger_records "

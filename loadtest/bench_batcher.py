@@ -101,7 +101,11 @@ def bench_batcher(
 
 
 def _postgres_cpu_s() -> float:
-    """User and system CPU seconds of every `postgres` process now running here."""
+    """User and system CPU seconds of every `postgres` process now running here.
+
+    A process that ends between two readings (an autovacuum worker, say) takes its CPU
+    with it: the figure is a floor.
+    """
     total = 0.0
     for process in psutil.process_iter(["name", "cpu_times"]):
         times = process.info["cpu_times"]

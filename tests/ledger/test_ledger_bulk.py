@@ -31,7 +31,14 @@ from sqlmodel import SQLModel
 
 from farechain.models import Charge, Trip
 from invoicing.models import Invoice
-from ledger.bulk import binary_copy_types, insert_rows, insert_tuples, row_writer, subtract_by_key
+from ledger.bulk import (
+    SessionBusy,
+    binary_copy_types,
+    insert_rows,
+    insert_tuples,
+    stream_rows,
+    subtract_by_key,
+)
 from ledger.models import LedgerRecord, MerkleNode
 from ledger.sqltypes import UtcDateTime, among, core_table
 
@@ -133,7 +140,7 @@ def test_the_rows_belong_to_the_callers_transaction(tables: Engine) -> None:
 def test_rows_streamed_one_by_one_land_when_the_writer_closes(tables: Engine, table: Table) -> None:
     columns = list(_ROWS[0])
     with Session(tables) as session:
-        with row_writer(session, table, columns) as write:
+        with stream_rows(session, table, columns) as write:
             for row in _ROWS:
                 write(tuple(row[c] for c in columns))
         assert session.scalar(select(func.count()).select_from(table)) == len(_ROWS)
@@ -146,7 +153,7 @@ def test_an_error_while_streaming_inserts_nothing(tables: Engine) -> None:
     with Session(tables) as session:
         with (
             pytest.raises(RuntimeError, match="the caller failed"),
-            row_writer(session, _BINARY, columns) as write,
+            stream_rows(session, _BINARY, columns) as write,
         ):
             write(tuple(_ROWS[0][c] for c in columns))
             raise RuntimeError("the caller failed")
@@ -157,6 +164,21 @@ def test_an_error_while_streaming_inserts_nothing(tables: Engine) -> None:
                 session.scalar(count)
             session.rollback()
         assert session.scalar(count) == 0
+
+
+def test_a_statement_while_streaming_is_refused_not_left_waiting(tables: Engine) -> None:
+    # On PostgreSQL it would wait forever for the connection the COPY holds.
+    with Session(tables) as session:
+        with (
+            pytest.raises(SessionBusy, match="streaming into bulk_test_binary"),
+            stream_rows(session, _BINARY, ["id", "name", "flag", "fen"]) as write,
+        ):
+            write((1, "a", True, 0))
+            session.execute(select(func.count()).select_from(_TEXT))
+        session.rollback()
+        insert_tuples(session, _BINARY, ["id", "name", "flag", "fen"], [(2, "b", False, 1)])
+        session.commit()  # the session works again once the stream ended
+    assert [row[0] for row in _stored(tables, _BINARY)] == [2]
 
 
 def test_subtract_by_key_changes_only_the_keys_given(tables: Engine) -> None:

@@ -85,3 +85,23 @@ def test_a_missing_leaf_is_named_not_guessed(engine: Engine) -> None:
         assert store.fetch_nodes(session, plan, require_all=False) == {}
         with pytest.raises(LookupError, match=r"NodeAddr\(level=2, index=5\)"):
             store.fetch_nodes(session, plan)
+
+
+def test_after_a_failed_block_the_same_writer_appends_the_right_next_one(
+    engine: Engine,
+) -> None:
+    writer = store.LedgerWriter(origin=ORIGIN, signers=[Signer.generate(ORIGIN)])
+    _append(engine, writer, range(21))
+    with Session(engine) as session:  # fails while its records stream
+        with (
+            pytest.raises(RuntimeError),
+            writer.open_block(session, writer.lock_head(session), NOW) as failing,
+        ):
+            failing.add("test", _body(21))
+            raise RuntimeError("the batcher failed mid-block")
+        session.rollback()
+    with Session(engine) as session:  # sealed, then rolled back: memory is ahead
+        writer.append_block(session, writer.lock_head(session), [("test", b"{}")], NOW)
+        session.rollback()
+    block = _append(engine, writer, range(21, 40))
+    assert block.root == merkle.root_of([merkle.leaf_hash(_body(i)) for i in range(40)])

@@ -89,6 +89,24 @@ def test_appended_addresses_are_ordinary_node_addrs() -> None:
         addr.level = 2  # type: ignore[misc]
 
 
+@given(_blocks, st.integers(0, 6))
+@settings(deadline=None)
+def test_min_level_returns_the_same_tree_without_the_lower_nodes(
+    blocks: list[int], min_level: int
+) -> None:
+    leaves = _leaves(sum(blocks))
+    full = _build(leaves, blocks)
+    frontier: tuple[bytes, ...] = ()
+    size, kept = 0, list[tuple[NodeAddr, bytes]]()
+    for block in blocks:
+        result = append(frontier, size, leaves[size : size + block], min_level=min_level)
+        kept += result.nodes
+        size, frontier = result.size, result.frontier
+        assert result.root == root_of(leaves[:size])
+    assert dict(kept) == {a: h for a, h in full.items() if a.level >= min_level}
+    assert len(kept) == len(dict(kept))
+
+
 @given(_blocks)
 @settings(deadline=None)
 def test_blocks_store_every_perfect_subtree_exactly_once(blocks: list[int]) -> None:
@@ -112,7 +130,7 @@ def test_inclusion_proofs_match_the_reference_at_every_past_size(
     size = data.draw(st.integers(1, len(leaves)))
     index = data.draw(st.integers(0, size - 1))
     plan = inclusion_plan(index, size)
-    fetched = {addr: nodes[addr] for addr in plan}  # what one IN (...) query returns
+    fetched = {addr: nodes[addr] for addr in plan}  # what the store's reads return
     assert inclusion_proof(index, size, fetched) == reference_inclusion_proof(leaves[:size], index)
     assert root_at(size, nodes) == root_of(leaves[:size])
 
