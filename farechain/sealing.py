@@ -173,8 +173,6 @@ class Sealer:
         numbers: dict[str, Iterator[str]],
         now: datetime,
     ) -> _Rows:
-        # The records stream to the database as they are added (`open_block`): the
-        # server indexes them on its own core while this loop makes the next ones.
         balances = {rid: balance for rid, (_, balance) in riders.items()}
         rows = _Rows()
         for p in priced:

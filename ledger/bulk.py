@@ -84,10 +84,7 @@ def stream_rows(
     names = ", ".join(quote(c) for c in columns)
     target = dialect.identifier_preparer.format_table(table)
     with _no_statements(session, f"rows are streaming into {table.name}"):
-        if dialect.name != "postgresql":
-            gathered: list[Sequence[Any]] = []
-            yield gathered.append if process is None else lambda r: gathered.append(process(r))
-        else:
+        if dialect.name == "postgresql":
             types = binary_copy_types(table, columns, dialect)
             options = "" if types is None else " (FORMAT BINARY)"
             with (
@@ -98,9 +95,11 @@ def stream_rows(
                     copy.set_types(types)
                 write_row = copy.write_row
                 yield write_row if process is None else lambda row: write_row(process(row))
-            return
-    marks = ", ".join("?" for _ in columns)
-    _executemany(driver, f"INSERT INTO {target} ({names}) VALUES ({marks})", gathered)
+        else:
+            gathered: list[Sequence[Any]] = []
+            yield gathered.append if process is None else lambda r: gathered.append(process(r))
+            marks = ", ".join("?" for _ in columns)
+            _executemany(driver, f"INSERT INTO {target} ({names}) VALUES ({marks})", gathered)
 
 
 class SessionBusy(RuntimeError):

@@ -92,15 +92,13 @@ class BlockAppender:
         self.height = height
         self.leaves: list[bytes] = []
         self.sealed: SealedBlock  # set when the block's `with` exits
-        self._next = first
         self._write = write
 
     def add(self, kind: str, body: bytes) -> tuple[int, bytes]:
         """Append one record's canonical bytes; returns its index and leaf hash."""
-        index, leaf = self._next, merkle.leaf_hash(body)
+        index, leaf = self.first + len(self.leaves), merkle.leaf_hash(body)
         self._write((index, kind, body, leaf, self.height))
         self.leaves.append(leaf)
-        self._next = index + 1
         return index, leaf
 
 

@@ -100,8 +100,8 @@ def append(
         if len(leaf) != HASH_SIZE:
             raise TreeError(f"leaf {size}: expected a {HASH_SIZE}-byte hash, got {len(leaf)}")
         level, index, value = 0, size, leaf
-        if min_level == 0:
-            nodes.append((_addr(0, index), value))
+        if level >= min_level:
+            nodes.append((_addr(level, index), value))
         # Equal neighbours on the stack are siblings: merge them into their parent.
         while stack and stack[-1][0] == level:
             value = node_hash(stack.pop()[1], value)
