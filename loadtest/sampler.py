@@ -7,8 +7,9 @@ loop must not block on a database) polls a few times a second:
   pending ones: it is the queue depth, events accepted and not yet committed;
 - the newest block's height and tree size, remembering when each height was first seen
   (an upper bound, by one interval, on when that block's transaction committed);
-- the CPU used by each role's processes (API workers, batcher, Redis, Locust) and by the
-  whole machine, which shows what the two cores were spent on.
+- the CPU used by each role's processes (API workers, batcher, Redis, Locust, and a
+  PostgreSQL server on this machine) and by the whole machine, which shows what the two
+  cores were spent on.
 """
 
 from __future__ import annotations
