@@ -34,6 +34,7 @@ from farechain.seed import seed
 from farechain.settings import Settings
 from gates import keys
 from ledger.store import LedgerWriter
+from loadtest.pgserver import cpu_seconds, server_pid
 
 
 def bench_batcher(
@@ -74,11 +75,12 @@ def bench_batcher(
     )
     me = psutil.Process()
     rss_before = me.memory_info().rss
-    server_cpu_began = _postgres_cpu_s()
+    postmaster = server_pid(engine)
+    server_cpu_began = 0.0 if postmaster is None else cpu_seconds(postmaster)
     began, cpu_began = time.perf_counter(), time.process_time()
     sealed = batcher.drain()
     took, cpu_s = time.perf_counter() - began, time.process_time() - cpu_began
-    server_cpu_s = _postgres_cpu_s() - server_cpu_began
+    server_cpu_s = 0.0 if postmaster is None else cpu_seconds(postmaster) - server_cpu_began
     rss_after = me.memory_info().rss
     with engine.connect() as connection:
         blocks = connection.execute(text("SELECT count(*) FROM blocks")).scalar_one()
@@ -95,23 +97,9 @@ def bench_batcher(
         "prefill_events_per_s": events / filled_s,
         "rss_growth_mb": (rss_after - rss_before) / 2**20,
     }
-    if engine.dialect.name == "postgresql":
+    if postmaster is not None:
         figures["db_server_cpu_us_per_trip"] = 1e6 * server_cpu_s / max(1, sealed)
     return figures
-
-
-def _postgres_cpu_s() -> float:
-    """User and system CPU seconds of every `postgres` process now running here.
-
-    A process that ends between two readings (an autovacuum worker, say) takes its CPU
-    with it: the figure is a floor.
-    """
-    total = 0.0
-    for process in psutil.process_iter(["name", "cpu_times"]):
-        times = process.info["cpu_times"]
-        if process.info["name"] == "postgres" and times is not None:
-            total += times.user + times.system
-    return total
 
 
 def _prefill(client: redis.Redis, world: dict[str, Any], n: int, rng: random.Random) -> float:

@@ -30,6 +30,7 @@ from gates import keys
 from loadtest.audit import LedgerCheck, audit_run
 from loadtest.durations import format_duration
 from loadtest.journal import Expectations, expect_ledger, read_journals
+from loadtest.pgserver import server_pid
 from loadtest.plot import plot_run
 from loadtest.profile import Plan, day_plan, fixed_plan
 from loadtest.sampler import Sampler, committed_per_s
@@ -152,6 +153,9 @@ def _run(
     users = min(riders // 4, options.users or max(10, min(1000, math.ceil(plan.peak_rate / 4))))
     tag = f"{int(start_epoch):x}{secrets.token_hex(2)}"
     sampler = Sampler(client, engine, roles=system.roles if system else None)
+    postmaster = server_pid(engine)
+    if postmaster is not None:
+        sampler.add_role("postgres", postmaster)
     head = sampler.sample()
     still_open: list[bytes] = client.zrange(keys.OPEN_JOURNEYS, 0, -1)  # type: ignore[assignment]
     exclude = run_dir / "exclude-riders.txt"
@@ -251,7 +255,7 @@ def _run(
         max_error_rate=options.max_error_rate,
         settings={
             "url": url,
-            "database": "postgresql" if (database_url or "").startswith("postg") else "sqlite",
+            "database": engine.dialect.name,
             "workers": options.workers if system else None,
             "block_max_events": options.block_max_events,
             "block_max_wait_ms": options.block_max_wait_ms,

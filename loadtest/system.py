@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from farechain.db import normalise_url
 from farechain.redis_server import EmbeddedRedis
 
 
@@ -106,7 +105,7 @@ def start_system(
     except BaseException:
         system.stop()
         raise
-    system.roles = _roles(process.pid, redis_url, embedded, database_url)
+    system.roles = _roles(process.pid, redis_url, embedded)
     return system
 
 
@@ -128,10 +127,7 @@ def _wait_ready(system: StartedSystem, timeout_s: float, log_path: Path) -> None
 
 
 def _roles(
-    supervisor_pid: int,
-    redis_url: str,
-    embedded: EmbeddedRedis | None,
-    database_url: str | None = None,
+    supervisor_pid: int, redis_url: str, embedded: EmbeddedRedis | None
 ) -> dict[str, list[int]]:
     """The processes of each role, found by their command lines."""
     roles: dict[str, list[int]] = {"api": [], "batcher": [], "sweeper": [], "redis": []}
@@ -145,32 +141,7 @@ def _roles(
             elif line.endswith(" sweeper"):
                 roles["sweeper"].append(child.pid)
     roles["redis"] = _redis_pids(redis_url, embedded)
-    roles["postgres"] = _postgres_pids(database_url)
     return {role: pids for role, pids in roles.items() if pids}
-
-
-def _postgres_pids(database_url: str | None) -> list[int]:
-    """The PostgreSQL servers on this machine, by their postmasters, for a local URL.
-
-    Without them the summary could only call the server's CPU "the rest of the
-    machine". The sampler counts each postmaster with its children, so backends that
-    start later are counted too; other databases' backends on the same server are
-    counted with ours. A URL naming another host has no process here to sample.
-    """
-    if not database_url or not normalise_url(database_url).startswith("postgresql"):
-        return []
-    host = urlsplit(database_url).hostname
-    if host not in (None, "", "127.0.0.1", "localhost", "::1"):
-        return []
-    pids = []
-    for proc in psutil.process_iter(["name", "ppid"]):
-        with contextlib.suppress(psutil.Error):
-            if (
-                proc.info["name"] == "postgres"
-                and psutil.Process(proc.info["ppid"]).name() != "postgres"
-            ):
-                pids.append(proc.pid)
-    return pids
 
 
 def _redis_pids(redis_url: str, embedded: EmbeddedRedis | None) -> list[int]:
