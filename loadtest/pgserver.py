@@ -17,12 +17,14 @@ import psutil
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
+from farechain.db import is_postgres
+
 __all__ = ["cpu_seconds", "is_local", "server_pid"]
 
 
 def server_pid(engine: Engine) -> int | None:
     """The postmaster's pid; None for another database, or a server on another host."""
-    if engine.dialect.name != "postgresql" or not is_local(engine.url):
+    if not is_postgres(engine) or not is_local(engine.url):
         return None
     with engine.connect() as connection:
         backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()

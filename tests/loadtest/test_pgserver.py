@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from farechain.db import is_postgres
 from loadtest.pgserver import cpu_seconds, is_local, server_pid
 from loadtest.sampler import _CpuMeter
 
@@ -49,25 +50,36 @@ def test_sqlite_and_a_server_elsewhere_have_no_process_here() -> None:
 
 
 def test_the_servers_cpu_is_counted_while_it_works(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
+    if not is_postgres(engine):
         pytest.skip("needs DATABASE_URL naming a PostgreSQL server on this machine")
     postmaster = server_pid(engine)
     assert postmaster is not None
     assert psutil.Process(postmaster).name() == "postgres"
     meter = _CpuMeter({"postgres": [postmaster]}, rescan_s=0.0)
     began = cpu_seconds(postmaster)
-    # A query that keeps one backend busy for a few seconds, in a backend that starts
-    # after the meter first looked: the rescan must find it.
+    # A query that keeps one backend busy for a few seconds, in a backend that is not
+    # the fixture's: the meter finds it among the postmaster's children when it rescans.
     worker = threading.Thread(target=_busy_query, args=(engine,))
     worker.start()
     try:
-        time.sleep(0.3)
+        _wait_until_running(engine)
         meter.read()
         time.sleep(0.6)
         assert meter.read()["postgres"] > 30
     finally:
         worker.join()
     assert cpu_seconds(postmaster) - began > 0.5
+
+
+def _wait_until_running(engine: Engine) -> None:
+    # The meter's first reading must already see the busy backend: psutil measures a
+    # process's CPU from the first time it is read, so one found later reads 0 at first.
+    deadline = time.monotonic() + 10
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT sum(i)%'")
+    with engine.connect() as connection:
+        while not connection.execute(query).scalar_one():
+            assert time.monotonic() < deadline, "the busy query never started"
+            time.sleep(0.05)
 
 
 def _busy_query(engine: Engine) -> None:
