@@ -76,7 +76,9 @@ def _wait_until_running(engine: Engine) -> None:
     # process's CPU from the first time it is read, so one found later reads 0 at first.
     deadline = time.monotonic() + 10
     query = text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT sum(i)%'")
-    with engine.connect() as connection:
+    # Autocommit: PostgreSQL keeps one pg_stat_activity snapshot per transaction, so
+    # polls inside one transaction would never see a query that began after the first.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         while not connection.execute(query).scalar_one():
             assert time.monotonic() < deadline, "the busy query never started"
             time.sleep(0.05)
