@@ -17,23 +17,21 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 import fare
-from farechain import me, problems
-from farechain.db import make_engine
-from farechain.deps import Unauthenticated
 from farechain.settings import Settings
-from farechain.signing import load_log_signers, load_verifier_keys
 from gates import api as gates_api
 from gates.edge import DeviceEdge
-from gates.errors import GateError
 from gates.script_runner import ScriptRunner
 from gates.service import TAPS_SCRIPT, TapDesk, TapLimits
 from invoicing.api import routers as invoicing_routers
-from invoicing.errors import InvoicingError
 from invoicing.ratelimit import VerifyLimits
 from ledger import api as ledger_api
-from ledger.errors import LedgerError
+from ledger.keyfiles import load_log_signers, load_verifier_keys
 from ledger.keys import Verifier
 from ledger.store import LedgerWriter
+from plumbing import problems
+from storage.engine import make_engine
+from trips import api as trips_api
+from trips.documents import TRIP_SALES
 
 
 def make_tap_desk(
@@ -101,6 +99,7 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
         app.state.engine = engine
         app.state.verify_limits = VerifyLimits(**settings.verify.model_dump())
         app.state.var_dir = settings.var_dir  # invoice exports are written under it
+        app.state.sale_context = TRIP_SALES  # what invoice documents say of each trip
         app.state.redis = client
         app.state.tap_desk = make_tap_desk(settings, client, network)
         # API handlers that change an invoice's status append ledger records themselves;
@@ -121,13 +120,9 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
             engine.dispose()
 
     app = FarechainAPI(title="farechain", version="0.1.0", lifespan=lifespan)
-    problems.install(app, (GateError, LedgerError, Unauthenticated, me.NotYours, InvoicingError))
+    problems.install(app)
     if device_edge:
         app.serve_devices_first()
-    app.include_router(gates_api.router)
-    # Before me.router: its /v1/me/invoices/{number} would also match <number>.xml.
-    for router in invoicing_routers:
+    for router in (gates_api.router, *invoicing_routers, trips_api.router, ledger_api.router):
         app.include_router(router)
-    app.include_router(me.router)
-    app.include_router(ledger_api.router)
     return app

@@ -1,4 +1,10 @@
-"""The `farechain` command."""
+"""The `farechain` command.
+
+`farechain bench ...` and `farechain loadtest ...` are plugins: the `bench` and
+`loadtest` packages stand above the wiring (they start and measure the system it
+builds), so they register their command groups under the `farechain.commands` entry
+point (pyproject.toml) instead of being imported from here.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import logging
 import signal
 import threading
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
@@ -14,11 +21,9 @@ import typer
 from sqlalchemy.orm import Session
 
 import fare
-from farechain import signing
-from farechain.bench import app as bench_app
 from farechain.fare_cli import app as fare_app
-from farechain.loadtest_cli import app as loadtest_app
 from farechain.settings import Settings
+from ledger import keyfiles
 
 app = typer.Typer(
     help="farechain: transit fares and e-invoices on a verifiable ledger.",
@@ -26,8 +31,6 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(fare_app, name="fare")
-app.add_typer(loadtest_app, name="loadtest")
-app.add_typer(bench_app, name="bench")
 
 
 def _settings() -> Settings:
@@ -67,16 +70,17 @@ def up(
 @app.command()
 def batcher() -> None:
     """Run the batcher (the ledger's single writer) until SIGTERM."""
-    from farechain.batcher import Batcher, BatcherLimits
-    from farechain.db import create_schema, make_engine
-    from farechain.sealing import Sealer
+    from farechain.db import create_schema
     from ledger.store import LedgerWriter
+    from storage.engine import make_engine
+    from trips.batcher import Batcher, BatcherLimits
+    from trips.sealer import Sealer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s batcher %(message)s")
     settings = _settings()
     engine = make_engine(settings.database_url_or_default)
     create_schema(engine)
-    signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+    signers = keyfiles.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
     sealer = Sealer(
         book=fare.load_tariffs(),
         writer=LedgerWriter(origin=settings.ledger.origin, signers=signers),
@@ -122,16 +126,16 @@ def sweeper() -> None:
 @app.command()
 def verify() -> None:
     """Recompute every record hash, Merkle node, block root, signature and chain link."""
-    from farechain.audit import audit
-    from farechain.db import make_engine
+    from storage.engine import make_engine
+    from trips.audit import audit
 
     settings = _settings()
     engine = make_engine(settings.database_url_or_default)
     with Session(engine) as session:
         report = audit(
             session,
-            verifier_keys=signing.load_verifier_keys(settings.ledger_public_keys_path),
-            witness_keys=signing.load_verifier_keys(settings.witness_keys_path),
+            verifier_keys=keyfiles.load_verifier_keys(settings.ledger_public_keys_path),
+            witness_keys=keyfiles.load_verifier_keys(settings.witness_keys_path),
             origin=settings.ledger.origin,
         )
     if report.problem is not None:
@@ -146,13 +150,14 @@ def verify() -> None:
 @app.command()
 def seed(riders: Annotated[int, typer.Option()] = 1000) -> None:
     """Create the demo world (if absent) and publish the device registry to Redis."""
-    from farechain.db import create_schema, make_engine
-    from farechain.seed import seed as seed_world
+    from farechain.db import create_schema
+    from storage.engine import make_engine
+    from trips.seed import seed as seed_world
 
     settings = _settings()
     engine = make_engine(settings.database_url_or_default)
     create_schema(engine)
-    signing.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
+    keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
     client = redis.Redis.from_url(_redis_url(settings))
     path = settings.var_dir / "demo-credentials.json"
     with Session(engine) as session:
@@ -213,10 +218,10 @@ def rotate_key(
     settings = _settings()
     path, origin = settings.ledger_key_path, settings.ledger.origin
     if finish:
-        kept = signing.finish_rotation(path, origin)
+        kept = keyfiles.finish_rotation(path, origin)
         typer.echo(f"signing with {kept.verifier.vkey} only; restart the batcher and the API")
     else:
-        new = signing.start_rotation(path, origin)
+        new = keyfiles.start_rotation(path, origin)
         typer.echo(f"added {new.verifier.vkey}; restart the batcher and the API to use it")
 
 
@@ -240,7 +245,7 @@ def witness(
     settings = _settings()
     signer = load_or_create_witness_key(key, name)
     typer.echo(f"witness key: {signer.verifier.vkey}")
-    keys = log_key or signing.load_verifier_keys(settings.ledger_public_keys_path)
+    keys = log_key or keyfiles.load_verifier_keys(settings.ledger_public_keys_path)
     if not keys:
         raise typer.BadParameter("no log key: pass --log-key or run beside the log's var/")
     state_path = state or key.with_suffix(".state.json")
@@ -275,6 +280,8 @@ def now_command() -> None:
 
 
 def main() -> None:
+    for plugin in entry_points(group="farechain.commands"):
+        app.add_typer(plugin.load(), name=plugin.name)
     app()
 
 

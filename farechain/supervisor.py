@@ -20,11 +20,12 @@ import redis
 from sqlalchemy.orm import Session
 
 import fare
-from farechain import signing
-from farechain.db import create_schema, make_engine
-from farechain.redis_server import EmbeddedRedis
-from farechain.seed import seed
+from farechain.db import create_schema
 from farechain.settings import Settings
+from ledger import keyfiles
+from storage.engine import make_engine
+from storage.redis_server import EmbeddedRedis
+from trips.seed import seed
 
 TAX_WITNESS = "tax.example/witness"
 
@@ -43,7 +44,7 @@ def run_system(settings: Settings, *, riders: int) -> int:
     try:
         engine = make_engine(database_url)
         create_schema(engine)
-        signing.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
+        keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
         witness_key = _ensure_tax_witness(settings)
         client = redis.Redis.from_url(redis_url)
         credentials = var / "demo-credentials.json"
@@ -122,7 +123,7 @@ def _ensure_tax_witness(settings: Settings) -> Path:
     path = settings.var_dir.resolve() / "keys" / "tax-witness.key"
     vkey = load_or_create_witness_key(path, TAX_WITNESS).verifier.vkey
     trusted = settings.witness_keys_path
-    if vkey not in signing.load_verifier_keys(trusted):
+    if vkey not in keyfiles.load_verifier_keys(trusted):
         with trusted.open("a") as file:
             file.write(vkey + "\n")
     (settings.var_dir / "witness").mkdir(parents=True, exist_ok=True)

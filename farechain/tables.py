@@ -1,7 +1,7 @@
 """Imports every table module so that SQLModel's metadata knows the whole schema."""
 
-from farechain import models as _parties
 from invoicing import models as _invoicing
 from ledger import models as _ledger
+from trips import models as _trips
 
-__all__ = ["_invoicing", "_ledger", "_parties"]
+__all__ = ["_invoicing", "_ledger", "_trips"]

@@ -23,7 +23,10 @@ from pydantic import TypeAdapter, ValidationError
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from farechain.problems import (
+from gates.errors import DeviceUnauthorized, GateError
+from gates.schemas import Ident, TapCreate, TaxiTripCreate
+from gates.service import TapDesk
+from plumbing.problems import (
     MEDIA_TYPE,
     domain_problem,
     invalid_request,
@@ -31,9 +34,6 @@ from farechain.problems import (
     retry_soon,
     unavailable,
 )
-from gates.errors import DeviceUnauthorized, GateError
-from gates.schemas import Ident, TapCreate, TaxiTripCreate
-from gates.service import TapDesk
 
 __all__ = ["MAX_BODY_BYTES", "DeviceEdge", "Reply", "Route", "serve_device_post"]
 

@@ -12,14 +12,12 @@ GateError
 
 from __future__ import annotations
 
+from plumbing.errors import DomainError
 
-class GateError(Exception):
+
+class GateError(DomainError):
     status_code = 400
     title = "Bad tap"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 class DeviceUnauthorized(GateError):

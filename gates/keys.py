@@ -19,3 +19,4 @@ def idempotency(event_id: str) -> str:
 
 DEAD_LETTERS = "fc:dead"  # trip-ends that could not be priced, with the reason
 BATCHER_LEASE = "fc:batcher-lease"  # the batcher that may write the ledger; others stand by
+VERIFY_RATE_LIMIT = "fc:rl:verify"  # public invoice verification: counters per window

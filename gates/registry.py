@@ -6,14 +6,13 @@ a Redis that lost its data is refilled at the next start.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from dataclasses import asdict, dataclass
 
 import redis
 
 from gates import keys
+from plumbing.tokens import token_matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +25,7 @@ class DeviceInfo:
     token_sha256: str  # hex
 
     def accepts(self, token: str) -> bool:
-        presented = hashlib.sha256(token.encode()).hexdigest()
-        return hmac.compare_digest(presented, self.token_sha256)
+        return token_matches(token, bytes.fromhex(self.token_sha256))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from gates import keys
+from gates import keys, stream
 from gates.errors import (
     DeviceUnauthorized,
     EventIdConflict,
@@ -142,6 +142,7 @@ class TapDesk:
                 now_ms,
                 self._limits.idempotency_ttl_h * 3600,
                 mode,
+                stream.FIELD,
             ],
         )
         outcome, value = outcome.decode(), value.decode()

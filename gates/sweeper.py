@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from gates import keys
+from gates import keys, stream
 
 _BATCH = 500
 
@@ -31,7 +31,7 @@ class Sweeper:
                 closed += int(
                     self._script(
                         keys=[keys.journey(rider), keys.OPEN_JOURNEYS, keys.STREAM],
-                        args=[rider, cutoff],
+                        args=[rider, cutoff, stream.FIELD],
                     )
                 )
             if len(riders) < _BATCH:

@@ -3,7 +3,8 @@
 -- retry can never make half a trip or two trips.
 -- KEYS: 1 idempotency key, 2 journey key, 3 open-journeys zset, 4 stream, 5 riders hash
 -- ARGV: 1 fingerprint, 2 kind (entry|exit|end), 3 rider, 4 tap JSON, 5 now ms,
---       6 idempotency ttl s, 7 mode (metro|bus|taxi)
+--       6 idempotency ttl s, 7 mode (metro|bus|taxi), 8 the stream's event field
+-- The event's JSON shape is gates/stream.py's contract.
 local seen = redis.call('GET', KEYS[1])
 if seen then return {'replay', seen} end
 local standing = redis.call('HGET', KEYS[5], ARGV[3])
@@ -22,7 +23,7 @@ if kind == 'entry' then
   local previous = redis.call('GET', KEYS[2])
   if previous then
     -- A second entry means the first was never closed: an incomplete journey.
-    redis.call('XADD', KEYS[4], '*', 'e', trip_end(previous, 'null'))
+    redis.call('XADD', KEYS[4], '*', ARGV[8], trip_end(previous, 'null'))
   end
   redis.call('SET', KEYS[2], ARGV[4])
   redis.call('ZADD', KEYS[3], ARGV[5], ARGV[3])
@@ -32,15 +33,15 @@ elseif kind == 'exit' then
   if entry then
     redis.call('DEL', KEYS[2])
     redis.call('ZREM', KEYS[3], ARGV[3])
-    redis.call('XADD', KEYS[4], '*', 'e', trip_end(entry, ARGV[4]))
+    redis.call('XADD', KEYS[4], '*', ARGV[8], trip_end(entry, ARGV[4]))
     status = 'closed'
   else
-    redis.call('XADD', KEYS[4], '*', 'e', trip_end('null', ARGV[4]))
+    redis.call('XADD', KEYS[4], '*', ARGV[8], trip_end('null', ARGV[4]))
     status = 'incomplete'
   end
 else
   -- A bus boarding or a taxi meter's report is a whole trip at once.
-  redis.call('XADD', KEYS[4], '*', 'e', trip_end('null', ARGV[4]))
+  redis.call('XADD', KEYS[4], '*', ARGV[8], trip_end('null', ARGV[4]))
   status = 'recorded'
 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. status, 'EX', ARGV[6])

@@ -1,7 +1,7 @@
 """E-invoicing: numbering, tax, titles, lifecycle and exports.
 
 The names below are the pure core: plain dataclasses and functions, no database, no
-framework. `invoicing.bench` measures them (`python -m invoicing.bench 2000`).
+framework. `farechain bench invoice` measures them.
 
 The database services are imported by module, so importing the core pulls in no
 database or web framework: `issue` (the batcher's numbering and records), `titles`,
@@ -9,7 +9,7 @@ database or web framework: `issue` (the batcher's numbering and records), `title
 `queries` and `anomalies` (the tax bureau's reads), `verification` and `ratelimit`
 (public checks), `render` and `exports` (documents), `audit` (tables against the
 ledger), `accounts` and `seed`. `invoicing.api` holds the HTTP routers;
-`invoicing.bench_api` measures verification over HTTP.
+`bench.invoice_api` measures verification over HTTP.
 """
 
 from invoicing.checkcode import CHECK_CODE_DIGITS, check_code

@@ -7,7 +7,6 @@ social credit code, checked per GB 32100-2015: it signs in *as* that buyer tax I
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from sqlalchemy.orm import Session
@@ -15,23 +14,20 @@ from sqlalchemy.orm import Session
 from invoicing.models import Company, TaxOfficer
 from invoicing.parties import company_title
 from invoicing.text import check_text
+from plumbing import tokens
 
-__all__ = ["hash_token", "make_token", "register_company", "register_officer"]
-
-
-def make_token(account_id: str) -> str:
-    return f"{account_id}.{secrets.token_urlsafe(24)}"
+__all__ = ["register_company", "register_officer"]
 
 
-def hash_token(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+def _new_token(account_id: str) -> str:
+    return tokens.make_token(account_id, secrets.token_urlsafe(24))
 
 
 def register_company(session: Session, *, tax_id: str, name: str) -> str:
     """Add a company account (no commit); returns its token, shown this once."""
     party = company_title(name, tax_id)
-    token = make_token(tax_id)
-    session.add(Company(tax_id=tax_id, name=party.name, token_sha256=hash_token(token)))
+    token = _new_token(tax_id)
+    session.add(Company(tax_id=tax_id, name=party.name, token_sha256=tokens.hash_token(token)))
     return token
 
 
@@ -40,6 +36,6 @@ def register_officer(session: Session, *, officer_id: str, name: str) -> str:
     check_text("officer name", name)
     if not officer_id or "." in officer_id:
         raise ValueError(f"expected an officer id without '.', got {officer_id!r}")
-    token = make_token(officer_id)
-    session.add(TaxOfficer(id=officer_id, name=name, token_sha256=hash_token(token)))
+    token = _new_token(officer_id)
+    session.add(TaxOfficer(id=officer_id, name=name, token_sha256=tokens.hash_token(token)))
     return token

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col, select
 
+from fare.localtime import SHANGHAI
 from invoicing.errors import InvalidInvoiceNumber
 from invoicing.models import Invoice
 from invoicing.numbering import find_gaps, parse_number
@@ -30,7 +30,7 @@ from invoicing.numbering import find_gaps, parse_number
 __all__ = ["CLOCK_SKEW", "Anomaly", "find_anomalies"]
 
 CLOCK_SKEW = timedelta(minutes=5)
-_CHINA = ZoneInfo("Asia/Shanghai")
+
 _PREFIX = 8  # year, region and channel: one seller's sequence of one year
 
 
@@ -145,7 +145,7 @@ def _locked_by_others(session: Session, limit: int) -> list[Anomaly]:
 
 def _future_dates(session: Session, now: datetime, limit: int) -> list[Anomaly]:
     latest = now + CLOCK_SKEW
-    today = latest.astimezone(_CHINA).date().isoformat()
+    today = latest.astimezone(SHANGHAI).date().isoformat()
     rows = session.execute(
         select(col(Invoice.number), col(Invoice.issued_at), col(Invoice.issue_date))
         .where(or_(col(Invoice.issued_at) > latest, col(Invoice.issue_date) > today))

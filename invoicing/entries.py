@@ -20,15 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
+from fare.localtime import SHANGHAI
 from invoicing.checkcode import check_code
 from invoicing.document import CreditReason
 from invoicing.lifecycle import Action, CompanyActor, InvoiceState, RiderActor
 
 __all__ = ["actor_fields", "credit_note_entry", "retitled_entry", "status_entry"]
 
-_CHINA = ZoneInfo("Asia/Shanghai")
+
 # Keys a document derived from another must not inherit.
 _DERIVED_ONLY = ("original_index", "reason", "replaces")
 
@@ -119,4 +119,4 @@ def _utc(at: datetime) -> str:
 
 def _local_date(at: datetime) -> str:
     # The printed issue date is China's, as the batcher's invoices have it.
-    return at.astimezone(_CHINA).date().isoformat()
+    return at.astimezone(SHANGHAI).date().isoformat()

@@ -1,6 +1,6 @@
 """Domain errors of e-invoicing, each carrying the HTTP status it becomes.
 
-One exception handler (in the application package) renders any `InvoicingError` as
+One exception handler (`plumbing.problems`) renders any `InvoicingError` as
 `application/problem+json` with `title = err.title`, `status = err.status_code` and
 `detail = str(err)`. Messages say "expected X, got Y" where there is an X to expect.
 
@@ -32,6 +32,8 @@ The hierarchy::
 
 from __future__ import annotations
 
+from plumbing.errors import DomainError
+
 __all__ = [
     "ActionForbidden",
     "AlreadyCredited",
@@ -58,20 +60,11 @@ __all__ = [
 ]
 
 
-class InvoicingError(Exception):
+class InvoicingError(DomainError):
     """Base of every e-invoicing error; `str(err)` is the problem's detail."""
 
     status_code: int = 500
     title: str = "E-invoicing error"
-
-    @property
-    def detail(self) -> str:
-        return str(self)
-
-    @property
-    def extra(self) -> dict[str, object]:
-        """Members the problem document carries besides type, title, status and detail."""
-        return {}
 
 
 class InvalidInvoiceData(InvoicingError):

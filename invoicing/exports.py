@@ -36,7 +36,7 @@ from invoicing.errors import ExportNotFound, ExportNotReady, InvalidQuery
 from invoicing.models import ExportJob
 from invoicing.pdf import render_pdf
 from invoicing.queries import count_invoices, iterate_invoices
-from invoicing.render import load_documents
+from invoicing.render import SaleContext, load_documents
 from invoicing.schemas import InvoiceFilter
 
 __all__ = [
@@ -109,7 +109,12 @@ def finished_archive(session: Session, var_dir: Path, job_id: str) -> Path:
 
 
 def run_export(
-    engine: Engine, job_id: str, var_dir: Path, *, clock: Callable[[], datetime] | None = None
+    engine: Engine,
+    job_id: str,
+    var_dir: Path,
+    sale: SaleContext,
+    *,
+    clock: Callable[[], datetime] | None = None,
 ) -> None:
     """Write the job's archive and record the outcome on the job; never raises."""
     clock = clock or (lambda: datetime.now(UTC))
@@ -118,7 +123,7 @@ def run_export(
         job.status = "running"
         session.commit()
         try:
-            count, size, digest = _write_archive(session, job, archive_path(var_dir, job_id))
+            count, size, digest = _write_archive(session, job, archive_path(var_dir, job_id), sale)
         except Exception as error:
             # A background job has no caller to raise to: the job row is the report.
             log.exception("export %s failed", job_id)
@@ -132,7 +137,9 @@ def run_export(
         session.commit()
 
 
-def _write_archive(session: Session, job: ExportJob, path: Path) -> tuple[int, int, str]:
+def _write_archive(
+    session: Session, job: ExportJob, path: Path, sale: SaleContext
+) -> tuple[int, int, str]:
     query = InvoiceFilter.model_validate_json(job.query_json)
     formats = set(job.formats.split(","))
     created = job.created_at if job.created_at.tzinfo else job.created_at.replace(tzinfo=UTC)
@@ -149,7 +156,8 @@ def _write_archive(session: Session, job: ExportJob, path: Path) -> tuple[int, i
             files.append({"path": name, "bytes": len(data), "sha256": digest, **about})
 
         for rows in iterate_invoices(session, query, chunk=_CHUNK):
-            for row, doc in zip(rows, load_documents(session, rows, job.base_url), strict=True):
+            documents = load_documents(session, rows, job.base_url, sale)
+            for row, doc in zip(rows, documents, strict=True):
                 about = {
                     "number": row.number,
                     "kind": row.kind,

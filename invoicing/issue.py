@@ -12,20 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from fare.localtime import SHANGHAI
 from invoicing.checkcode import check_code
 from invoicing.models import InvoiceSequence, InvoiceTitle
 from invoicing.numbering import DEFAULT_LAYOUT, format_number
 from invoicing.tax import TaxRegime, split_tax
-from ledger.sqltypes import among
+from storage.types import among
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 INDIVIDUAL_BUYER = "个人"
 
 

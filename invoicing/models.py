@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
 
-from ledger.sqltypes import UtcDateTime
+from storage.types import UtcDateTime
 
 
 class Invoice(SQLModel, table=True):

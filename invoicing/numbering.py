@@ -32,8 +32,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from fare.localtime import SHANGHAI
 from invoicing.errors import InvalidInvoiceNumber, SequenceOverflow
 
 __all__ = [
@@ -54,7 +54,6 @@ NUMBER_DIGITS = 20
 DEFAULT_REGION = "44"  # Guangdong, whose province code Shenzhen's numbers carry
 _YEAR_DIGITS = 2
 _REGION_DIGITS = 2
-_CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +103,7 @@ def issue_year(issued_at: datetime) -> int:
     """The year an invoice issued at `issued_at` is numbered in: China Standard Time's."""
     if issued_at.tzinfo is None:
         raise InvalidInvoiceNumber(f"expected a timezone-aware time, got naive {issued_at}")
-    return issued_at.astimezone(_CHINA).year
+    return issued_at.astimezone(SHANGHAI).year
 
 
 def format_number(

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from zoneinfo import ZoneInfo
 
+from fare.localtime import SHANGHAI
 from invoicing.document import InvoiceDocument, yuan
 from invoicing.qr import qr_png, verification_payload
 from invoicing.words import amount_in_words
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 # which every process importing `invoicing` (the batcher, the CLI) would otherwise pay.
 
 __all__ = ["FONT_CANDIDATES", "CjkFont", "find_cjk_font", "render_pdf"]
-
-_CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +209,7 @@ class _Page:
 
         pdf.set_xy(10, 20)
         pdf.set_font(self.family, size=9)
-        issued = doc.issued_at.astimezone(_CHINA).strftime("%Y-%m-%d")
+        issued = doc.issued_at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
         for key, value in (
             ("number", doc.number),
             ("date", issued),

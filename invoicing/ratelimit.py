@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from gates import keys
 from invoicing.errors import RateLimited
 
 __all__ = ["KEY_PREFIX", "VerifyLimits", "check_verify_limits", "client_key", "invoice_key"]
 
-KEY_PREFIX = "fc:rl:verify"
+KEY_PREFIX = keys.VERIFY_RATE_LIMIT
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,22 +2,24 @@
 
 A document is assembled from the invoice's ledger record (seller, buyer, amounts,
 regime, credit reason), its row (status-free fields agree with the record; the audit
-sees to it), the trip it invoices (the line's description) and the seller's exemption
-reason. The record's leaf hash and the public verification URL go into the XML's
-supporting document and the PDF's QR code. Rows are loaded in batches, so an export of
-thousands of invoices costs a handful of queries per batch, not several per invoice.
+sees to it), and what the selling domain says of the sale (a `SaleContext`: the line's
+description of the trip, the seller's exemption reason); the wiring hands that in, so
+e-invoicing knows nothing of trips. The record's leaf hash and the public verification
+URL go into the XML's supporting document and the PDF's QR code. Rows are loaded in
+batches, so an export of thousands of invoices costs a handful of queries per batch, not
+several per invoice.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from farechain.models import Operator, Trip
 from invoicing.cii import render_cii_xml
 from invoicing.document import CreditReason, InvoiceDocument
 from invoicing.models import Invoice
@@ -27,23 +29,37 @@ from invoicing.tax import TaxRegime
 from invoicing.verification import verify_url
 from ledger.models import LedgerRecord
 
-__all__ = ["describe_trip", "invoice_pdf", "invoice_xml", "load_documents"]
+__all__ = ["GENERIC_LINE", "SaleContext", "invoice_pdf", "invoice_xml", "load_documents"]
 
-_SERVICES = {"metro": "城市轨道交通客运服务", "bus": "公共汽车客运服务", "taxi": "出租汽车客运服务"}
+GENERIC_LINE = "*运输服务*客运服务"  # the line of an invoice whose trip is not known
 # What an exempt seller's invoices say when its row lost the legal reason.
 _EXEMPT_FALLBACK = "VAT exempt passenger transport"
 
 
-def invoice_xml(session: Session, invoice: Invoice, base_url: str) -> bytes:
-    return render_cii_xml(load_documents(session, [invoice], base_url)[0])
+class SaleContext(Protocol):
+    """What an invoice document needs from the domain that sold the service."""
+
+    def describe(self, session: Session, trip_event_ids: Collection[str]) -> Mapping[str, str]:
+        """The invoice line of each trip found, as Chinese invoices name a service."""
+        ...
+
+    def exemption_reasons(
+        self, session: Session, seller_ids: Collection[str]
+    ) -> Mapping[str, str | None]:
+        """Each seller's legal reason for VAT exemption, where it has one."""
+        ...
 
 
-def invoice_pdf(session: Session, invoice: Invoice, base_url: str) -> bytes:
-    return render_pdf(load_documents(session, [invoice], base_url)[0])
+def invoice_xml(session: Session, invoice: Invoice, base_url: str, sale: SaleContext) -> bytes:
+    return render_cii_xml(load_documents(session, [invoice], base_url, sale)[0])
+
+
+def invoice_pdf(session: Session, invoice: Invoice, base_url: str, sale: SaleContext) -> bytes:
+    return render_pdf(load_documents(session, [invoice], base_url, sale)[0])
 
 
 def load_documents(
-    session: Session, invoices: Sequence[Invoice], base_url: str
+    session: Session, invoices: Sequence[Invoice], base_url: str, sale: SaleContext
 ) -> list[InvoiceDocument]:
     """The document of each invoice, in order."""
     if not invoices:
@@ -56,20 +72,8 @@ def load_documents(
             ).where(col(LedgerRecord.idx).in_([i.record_index for i in invoices]))
         )
     }
-    trips = {
-        t.event_id: t
-        for t in session.scalars(
-            select(Trip).where(col(Trip.event_id).in_({i.trip_event_id for i in invoices}))
-        )
-    }
-    reasons = {
-        op_id: reason
-        for op_id, reason in session.execute(
-            select(col(Operator.id), col(Operator.exemption_reason)).where(
-                col(Operator.id).in_({i.seller_id for i in invoices})
-            )
-        )
-    }
+    lines = sale.describe(session, {i.trip_event_id for i in invoices})
+    reasons = sale.exemption_reasons(session, {i.seller_id for i in invoices})
     originals = {
         number: issued_at
         for number, issued_at in session.execute(
@@ -100,7 +104,7 @@ def load_documents(
                 issued_at=_aware(invoice.issued_at),
                 seller=Seller(seller["name"], seller["tax_id"], regime=regime),
                 buyer=Party(invoice.buyer_name, invoice.buyer_tax_id),
-                description=describe_trip(trips.get(invoice.trip_event_id)),
+                description=lines.get(invoice.trip_event_id, GENERIC_LINE),
                 total_fen=invoice.total_fen,
                 base_fen=invoice.base_fen,
                 tax_fen=invoice.tax_fen,
@@ -114,19 +118,6 @@ def load_documents(
             )
         )
     return documents
-
-
-def describe_trip(trip: Trip | None) -> str:
-    """The invoice line, as Chinese invoices name a service: *category*item, then details."""
-    if trip is None:
-        return "*运输服务*客运服务"
-    label = f"*运输服务*{_SERVICES.get(trip.mode, '客运服务')}"
-    km = "" if trip.distance_m is None else f" {trip.distance_m / 1000:.1f} km"
-    if trip.mode == "metro":
-        return f"{label} {trip.entry_station or '?'} → {trip.exit_station or '?'}{km}"
-    if trip.mode == "bus":
-        return f"{label} {trip.route_id or '?'}"
-    return f"{label}{km}"
 
 
 def _aware(moment: datetime) -> datetime:

@@ -1,6 +1,6 @@
 """The demo world's e-invoicing accounts: buyer companies, riders' titles, a tax officer.
 
-Called once when the demo world is created (`farechain.seed`); the tokens it returns are
+Called once when the demo world is created (`trips.seed`); the tokens it returns are
 the only copies. The companies' codes are made up (Shenzhen's division 440300 and a
 fictitious organisation identifier) and completed with a valid GB 32100 check character.
 """

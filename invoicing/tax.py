@@ -25,8 +25,8 @@ from datetime import date, datetime
 from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo
 
+from fare.localtime import SHANGHAI
 from invoicing.errors import InvalidAmount, InvalidTaxRegime
 from invoicing.text import check_text
 
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 BASIS_POINTS = 10_000
-_CHINA = ZoneInfo("Asia/Shanghai")
+
 
 RegimeCode = Literal["general", "simplified", "exempt"]
 _CODES: frozenset[str] = frozenset({"general", "simplified", "exempt"})
@@ -169,7 +169,7 @@ def regime_at(periods: Iterable[RegimePeriod], at: datetime) -> TaxRegime:
     """
     if at.tzinfo is None:
         raise InvalidTaxRegime(f"expected a timezone-aware time, got naive {at}")
-    day = at.astimezone(_CHINA).date()
+    day = at.astimezone(SHANGHAI).date()
     matching = [period for period in periods if period.covers(day)]
     if len(matching) != 1:
         raise InvalidTaxRegime(f"expected exactly one regime in force on {day}, got {matching}")

@@ -16,13 +16,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from farechain.deps import SessionDep
 from ledger import store
 from ledger.errors import BadProofQuery, NotFound
 from ledger.exceptions import VerificationError
 from ledger.keys import Verifier
 from ledger.models import Block, Cosignature
 from ledger.note import add_signatures, open_note, parse_signature_line
+from plumbing.deps import SessionDep
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 _TEXT = PlainTextResponse

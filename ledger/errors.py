@@ -7,14 +7,12 @@ LedgerError
 
 from __future__ import annotations
 
+from plumbing.errors import DomainError
 
-class LedgerError(Exception):
+
+class LedgerError(DomainError):
     status_code = 400
     title = "Ledger error"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 class NotFound(LedgerError):

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
-from ledger.sqltypes import UtcDateTime
+from storage.types import UtcDateTime
 
 
 class LedgerRecord(SQLModel, table=True):

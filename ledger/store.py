@@ -28,13 +28,13 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ledger import merkle, records, tree
-from ledger.bulk import insert_tuples, stream_rows
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.keys import Signer
 from ledger.models import Block, Cosignature, LedgerHead, LedgerRecord, MerkleNode
 from ledger.note import add_signatures, parse_signature_line
 from ledger.receipt import format_receipt
-from ledger.sqltypes import core_table
+from storage.bulk import insert_tuples, stream_rows
+from storage.types import core_table
 
 GENESIS_HASH = bytes(32)
 STORED_FROM_LEVEL = 4
@@ -141,7 +141,7 @@ class LedgerWriter:
     ) -> Iterator[BlockAppender]:
         """A block to add records to one by one; sealed and signed when the `with` exits.
 
-        The records stream to the database as they are added (`ledger.bulk.stream_rows`),
+        The records stream to the database as they are added (`storage.bulk.stream_rows`),
         so the session runs no statement inside the `with`. Read `sealed` after it.
         """
         if (self._size, self._head_hash) != (head.tree_size, head.block_hash):

@@ -17,7 +17,7 @@ import psutil
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
-from farechain.db import is_postgres
+from storage.engine import is_postgres
 
 __all__ = ["cpu_seconds", "is_local", "server_pid"]
 

@@ -19,9 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from fare.localtime import SHANGHAI
 
 # Relative taps in each local hour, 00:00 first.
 HOURLY_WEIGHTS: tuple[float, ...] = (

@@ -25,7 +25,7 @@ from pathlib import Path
 import redis
 from sqlalchemy import Engine
 
-from farechain.db import drop_schema, make_engine
+from farechain.db import drop_schema
 from gates import keys
 from loadtest.audit import LedgerCheck, audit_run
 from loadtest.durations import format_duration
@@ -43,6 +43,7 @@ from loadtest.stats import (
 )
 from loadtest.summary import Summary
 from loadtest.system import StartedSystem, free_port, start_system, system_env
+from storage.engine import make_engine
 
 _LOCUST_START_S = 2.0  # Locust's start-up; the plan's clock starts after it
 # A path, not an import: importing Locust monkey-patches the process for gevent.

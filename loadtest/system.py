@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from farechain.redis_server import EmbeddedRedis
+from storage.redis_server import EmbeddedRedis
 
 
 @dataclass

@@ -15,13 +15,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import fare
-from farechain import signing
-from farechain.audit import audit
-from farechain.batcher import Batcher, BatcherLimits
-from farechain.sealing import Sealer
-from farechain.seed import seed
 from farechain.settings import Settings
+from ledger import keyfiles
 from ledger.store import LedgerWriter
+from trips.audit import audit
+from trips.batcher import Batcher, BatcherLimits
+from trips.sealer import Sealer
+from trips.seed import seed
 
 
 def make_settings(var_dir: Path, database_url: str, redis_url: str) -> Settings:
@@ -32,7 +32,7 @@ def make_world(
     engine: Engine, client: redis.Redis, settings: Settings, *, riders: int = 5
 ) -> dict[str, Any]:
     """Seed the demo world and the log key; returns the demo credentials."""
-    signing.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
+    keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
     with Session(engine) as session:
         world = seed(
             session,
@@ -99,7 +99,7 @@ def stream_events(client: redis.Redis) -> list[dict[str, Any]]:
 
 
 def make_batcher(engine: Engine, client: redis.Redis, settings: Settings, **limits: int) -> Batcher:
-    signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+    signers = keyfiles.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
     sealer = Sealer(
         book=fare.load_tariffs(),
         writer=LedgerWriter(origin=settings.ledger.origin, signers=signers),
@@ -125,8 +125,8 @@ def run_audit_in(session: Session, settings: Settings) -> str | None:
     """The audit's first problem (None: all good), in the caller's session."""
     return audit(
         session,
-        verifier_keys=signing.load_verifier_keys(settings.ledger_public_keys_path),
-        witness_keys=signing.load_verifier_keys(settings.witness_keys_path),
+        verifier_keys=keyfiles.load_verifier_keys(settings.ledger_public_keys_path),
+        witness_keys=keyfiles.load_verifier_keys(settings.witness_keys_path),
         origin=settings.ledger.origin,
     ).problem
 

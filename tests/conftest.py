@@ -21,9 +21,10 @@ from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
 from farechain.app import create_app
-from farechain.db import create_schema, is_postgres, make_engine
-from farechain.redis_server import EmbeddedRedis
+from farechain.db import create_schema
 from farechain.settings import Settings
+from storage.engine import is_postgres, make_engine
+from storage.redis_server import EmbeddedRedis
 from tests.builders import make_settings, make_world
 
 

@@ -19,9 +19,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from farechain.deps import SessionDep
+from invoicing.api.actions import action_result
 from invoicing.api.reads import NumberPath, add_invoice_reads
-from invoicing.api.rider import action_result
 from invoicing.deps import CompanyDep, company_actor
 from invoicing.lifecycle import Action
 from invoicing.queries import search_invoices
@@ -34,6 +33,7 @@ from invoicing.schemas import (
     Status,
 )
 from invoicing.transitions import change_status, visible_invoice
+from plumbing.deps import SessionDep
 
 router = APIRouter(prefix="/v1/companies/me", tags=["buyer companies"])
 add_invoice_reads(router, company_actor)

@@ -14,10 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from farechain.deps import RedisDep, SessionDep
 from invoicing.ratelimit import VerifyLimits, check_verify_limits
 from invoicing.schemas import MAX_DB_INT, VerificationPublic
 from invoicing.verification import VERIFY_PATH, verify_invoice
+from plumbing.deps import RedisDep, SessionDep
 
 router = APIRouter(tags=["public verification"])
 

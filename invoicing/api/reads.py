@@ -22,16 +22,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlmodel import col, select
 
-from farechain.deps import SessionDep
 from invoicing.errors import InvoiceNotFound
 from invoicing.lifecycle import Actor
 from invoicing.models import InvoiceEvent
-from invoicing.render import invoice_pdf, invoice_xml
+from invoicing.render import SaleContext, invoice_pdf, invoice_xml
 from invoicing.schemas import MAX_DB_INT, EventPublic
 from invoicing.transitions import visible_invoice
 from ledger import store
+from plumbing.deps import SessionDep
 
-__all__ = ["IndexPath", "NumberPath", "add_invoice_reads", "base_url"]
+__all__ = ["IndexPath", "NumberPath", "add_invoice_reads", "base_url", "sale_context"]
 
 NumberPath = Annotated[str, Path(pattern=r"^[0-9]{20}$", description="20-digit invoice number")]
 IndexPath = Annotated[int, Path(ge=0, le=MAX_DB_INT, description="ledger record index")]
@@ -41,6 +41,12 @@ def base_url(request: Request) -> str:
     return str(request.base_url)
 
 
+def sale_context(request: Request) -> SaleContext:
+    """What the selling domain says of each sale; the app factory sets it."""
+    context: SaleContext = request.app.state.sale_context
+    return context
+
+
 def add_invoice_reads(router: APIRouter, actor: Callable[..., Actor]) -> None:
     ActorDep = Annotated[Actor, Depends(actor)]
 
@@ -48,14 +54,16 @@ def add_invoice_reads(router: APIRouter, actor: Callable[..., Actor]) -> None:
     def read_invoice_xml(
         number: NumberPath, who: ActorDep, session: SessionDep, request: Request
     ) -> Response:
-        xml = invoice_xml(session, visible_invoice(session, who, number), base_url(request))
+        invoice = visible_invoice(session, who, number)
+        xml = invoice_xml(session, invoice, base_url(request), sale_context(request))
         return _attachment(xml, "application/xml", f"{number}.xml")
 
     @router.get("/invoices/{number}.pdf", response_class=Response)
     def read_invoice_pdf(
         number: NumberPath, who: ActorDep, session: SessionDep, request: Request
     ) -> Response:
-        pdf = invoice_pdf(session, visible_invoice(session, who, number), base_url(request))
+        invoice = visible_invoice(session, who, number)
+        pdf = invoice_pdf(session, invoice, base_url(request), sale_context(request))
         return _attachment(pdf, "application/pdf", f"{number}.pdf")
 
     @router.get("/invoices/{number}/events", response_model=list[EventPublic])

@@ -18,10 +18,9 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import FileResponse
 
-from farechain.deps import SessionDep
 from invoicing import exports
 from invoicing.anomalies import find_anomalies
-from invoicing.api.reads import NumberPath, add_invoice_reads, base_url
+from invoicing.api.reads import NumberPath, add_invoice_reads, base_url, sale_context
 from invoicing.deps import TaxOfficerDep, tax_bureau_actor
 from invoicing.lifecycle import TaxBureauActor
 from invoicing.models import ExportJob
@@ -38,6 +37,7 @@ from invoicing.schemas import (
     VatTotal,
 )
 from invoicing.transitions import visible_invoice
+from plumbing.deps import SessionDep
 
 router = APIRouter(prefix="/v1/tax", tags=["tax bureau"])
 add_invoice_reads(router, tax_bureau_actor)
@@ -95,7 +95,13 @@ def start_export(
         base_url=base_url(request),
         now=datetime.now(UTC),
     )
-    background.add_task(exports.run_export, request.app.state.engine, job.id, _var_dir(request))
+    background.add_task(
+        exports.run_export,
+        request.app.state.engine,
+        job.id,
+        _var_dir(request),
+        sale_context(request),
+    )
     return _export_public(job)
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, text
 
-from farechain.db import create_schema, drop_schema, is_postgres, make_engine
+from farechain.db import create_schema, drop_schema
+from storage.engine import is_postgres, make_engine
 
 
 def test_drop_schema_removes_every_table_create_schema_made(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ import pytest
 import redis
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
-from farechain.redis_server import EmbeddedRedis
 from gates.script_runner import ScriptRunner
+from storage.redis_server import EmbeddedRedis
 from tests.gates.conftest import LoopFactory, in_loop
 
 _T = TypeVar("_T")

@@ -21,12 +21,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import fare
 from farechain.app import create_app, make_tap_desk
-from farechain.models import Rider
-from farechain.seed import publish_registry
 from gates import keys
 from gates.edge import MAX_BODY_BYTES, DeviceEdge
 from gates.sweeper import Sweeper
 from tests.builders import device, make_settings, make_world, minutes_ago, stream_events, tap
+from trips.models import Rider
+from trips.seed import publish_registry
 
 GATE_A = "gate-szmc-luohu"
 GATE_B = "gate-szmc-shenzhen-north"

@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from farechain.batcher import Batcher
 from farechain.settings import Settings
 from invoicing.models import Invoice
 from tests import builders
 from tests.builders import ride, rider_headers
+from trips.batcher import Batcher
 
 RIDER_A = "r0000001"  # the demo's default title: company 0
 RIDER_B = "r0000002"  # individual default; company 1 saved as a title

@@ -9,12 +9,11 @@ import redis
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session
 
-from farechain import signing
 from invoicing.audit import check_invoices
 from invoicing.entries import status_entry
 from invoicing.lifecycle import Action, CompanyActor, InvoiceState
 from invoicing.models import InvoiceEvent
-from ledger import records
+from ledger import keyfiles, records
 from ledger.store import LedgerWriter
 from tests.invoicing.api_builders import RIDER_A, company, invoice_trips, rider
 from tests.invoicing.conftest import System
@@ -90,7 +89,7 @@ def test_a_forged_status_record_is_an_illegal_move(
     history = _history(system, engine, redis_client)
     _, creds, settings = system
     number = history["numbers"][0]  # type: ignore[index]
-    signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+    signers = keyfiles.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
     writer = LedgerWriter(origin=settings.ledger.origin, signers=signers)
     now = datetime.now(UTC)
     forged = status_entry(

@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from farechain.audit import audit
 from invoicing.audit import check_invoices
 from ledger.receipt import verify_receipt
 from tests.invoicing.api_builders import (
@@ -28,6 +27,7 @@ from tests.invoicing.api_builders import (
     tree_size,
 )
 from tests.invoicing.conftest import System
+from trips.audit import audit
 
 STATES = ("issued", "locked", "reimbursed", "credited", "credit_note")
 ACTIONS = ("lock", "unlock", "reimburse", "credit", "retitle")

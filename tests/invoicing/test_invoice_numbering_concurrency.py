@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from farechain.audit import audit
 from invoicing.audit import check_invoices
 from invoicing.issue import reserve_numbers
 from invoicing.models import Invoice
@@ -34,6 +33,7 @@ from tests.invoicing.api_builders import (
     rider,
 )
 from tests.invoicing.conftest import System
+from trips.audit import audit
 
 THREADS = 8
 ROUNDS = 20

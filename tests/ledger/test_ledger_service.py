@@ -21,10 +21,8 @@ from sqlalchemy import Engine, delete, insert, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from farechain import signing
-from farechain.models import Trip
 from farechain.settings import Settings
-from ledger import merkle, records
+from ledger import keyfiles, merkle, records
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.cosignature import cosign
 from ledger.keys import KeyType, Signer
@@ -38,6 +36,7 @@ from tests.builders import (
     run_audit,
     run_audit_in,
 )
+from trips.models import Trip
 
 WITNESS = "tax.example/witness"
 
@@ -205,15 +204,15 @@ def test_key_rotation_keeps_old_receipts_valid(
 ) -> None:
     client, creds, settings = system
     path, origin = settings.ledger_key_path, settings.ledger.origin
-    old_key = signing.load_verifier_keys(settings.ledger_public_keys_path)[0]
+    old_key = keyfiles.load_verifier_keys(settings.ledger_public_keys_path)[0]
     _sealed(system, engine, redis_client, trips=2)
     first_receipt = _trip_receipt(client, creds, engine)
-    signing.start_rotation(path, origin)
+    keyfiles.start_rotation(path, origin)
     post_trips(client, creds, 2, seed=8)
     make_batcher(engine, redis_client, settings).drain()
     overlap = client.get("/v1/ledger/checkpoint").text
     assert overlap.count("\u2014 " + origin) == 2  # both keys sign during the overlap
-    signing.finish_rotation(path, origin)
+    keyfiles.finish_rotation(path, origin)
     post_trips(client, creds, 2, seed=9)
     make_batcher(engine, redis_client, settings).drain()
     assert client.get("/v1/ledger/checkpoint").text.count("\u2014 " + origin) == 1

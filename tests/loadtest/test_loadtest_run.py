@@ -17,11 +17,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from farechain import signing
-from farechain.loadtest_cli import app
 from farechain.settings import Settings
+from ledger import keyfiles
 from ledger.store import LedgerWriter
 from loadtest import Line, expect_ledger, read_journals
+from loadtest.cli import app
 from loadtest.runner import RunOptions, reaudit, run_load_test
 
 
@@ -80,7 +80,7 @@ def test_a_short_run_passes_its_audit_and_tampering_fails_it(
 
     # A correctly signed block that repeats a trip: every hash and signature holds.
     settings = Settings(var_dir=tmp_path / "system")
-    signers = signing.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+    signers = keyfiles.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
     writer = LedgerWriter(origin=settings.ledger.origin, signers=signers)
     with Session(engine) as session:
         body = session.execute(

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from farechain.db import is_postgres
 from loadtest.pgserver import cpu_seconds, is_local, server_pid
 from loadtest.sampler import _CpuMeter
+from storage.engine import is_postgres
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fare.localtime import SHANGHAI
 from loadtest import HOURLY_WEIGHTS, day_plan, day_share, fixed_plan
-from loadtest.profile import SHANGHAI
 
 START = datetime(2026, 11, 21, 2, 30, tzinfo=UTC)  # 10:30 in Shenzhen
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from farechain.redis_server import EmbeddedRedis
 from loadtest.system import _roles
+from storage.redis_server import EmbeddedRedis
 
 
 def test_the_embedded_redis_is_known_by_its_process_and_a_machines_by_its_port(

@@ -1,0 +1,225 @@
+"""`farechain bench`: each stage alone, with figures to compare from run to run.
+
+    farechain bench all                      # every stage at modest sizes
+    farechain bench batcher --events 50000 --db sqlite --db postgresql
+    farechain bench proofs --sizes 10000,100000,1000000
+    farechain bench pricing | merkle | invoice
+    farechain bench ingest --taps-per-s 4000 --for 30s --workers 2
+
+Each prints `stage  figure  value` lines; `--json FILE` appends them, with the time, the
+load average and the commit, so runs can be compared. Load from other programs skews
+every figure: note the load average printed with them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Benchmarks of each stage alone (batcher, pricing, proofs, ingest).")
+
+Figures = dict[str, float]
+JsonOption = Annotated[Path | None, typer.Option("--json", help="append the figures here")]
+DbOption = Annotated[
+    list[str] | None, typer.Option("--db", help="sqlite and/or postgresql (repeatable)")
+]
+PostgresOption = Annotated[
+    str, typer.Option(help="PostgreSQL server to create throw-away databases on")
+]
+
+
+def _report(stage: str, figures: Figures, json_path: Path | None) -> None:
+    for name, value in figures.items():
+        typer.echo(f"{stage:28} {name:36} {value:14,.2f}")
+    if json_path is not None:
+        entry = {
+            "stage": stage,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "commit": _commit(),
+            "load_average": os.getloadavg(),
+            "figures": figures,
+        }
+        with json_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry) + "\n")
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _with_workdir(run: Callable[[Path], None]) -> None:
+    with tempfile.TemporaryDirectory(prefix="farechain-bench-") as workdir:
+        run(Path(workdir))
+
+
+@app.command()
+def batcher(
+    events: Annotated[int, typer.Option(help="trip-end events pre-filled")] = 20_000,
+    db: DbOption = None,
+    postgres: PostgresOption = "postgresql://postgres@127.0.0.1:5432/postgres",
+    block_max_events: Annotated[int, typer.Option()] = 1000,
+    riders: Annotated[int, typer.Option(help="seeded riders the events cycle over")] = 20_000,
+    json_path: JsonOption = None,
+) -> None:
+    """The batcher draining a pre-filled stream: trip-ends/s into signed blocks."""
+    from bench.batcher import bench_batcher
+    from bench.databases import bench_database, bench_redis
+
+    def run(workdir: Path) -> None:
+        for kind in db or ["sqlite"]:
+            with bench_database(kind, workdir, postgres) as url, bench_redis(workdir) as redis_url:
+                figures = bench_batcher(
+                    url,
+                    redis_url,
+                    workdir / kind,
+                    events=events,
+                    riders=riders,
+                    block_max_events=block_max_events,
+                )
+            _report(f"batcher[{kind}]", figures, json_path)
+
+    _with_workdir(run)
+
+
+@app.command()
+def proofs(
+    sizes: Annotated[str, typer.Option(help="comma-separated record counts")] = (
+        "10000,100000,1000000"
+    ),
+    db: DbOption = None,
+    postgres: PostgresOption = "postgresql://postgres@127.0.0.1:5432/postgres",
+    samples: Annotated[int, typer.Option()] = 500,
+    json_path: JsonOption = None,
+) -> None:
+    """Inclusion proofs read from the database (fetch_nodes + inclusion_proof)."""
+    from bench.databases import bench_database
+    from bench.proofs import bench_proofs
+
+    def run(workdir: Path) -> None:
+        for kind in db or ["sqlite"]:
+            for size in (int(s) for s in sizes.split(",")):
+                with bench_database(kind, workdir, postgres) as url:
+                    figures = bench_proofs(url, size, samples=samples)
+                _report(f"proofs[{kind}]@{size}", figures, json_path)
+
+    _with_workdir(run)
+
+
+@app.command()
+def pricing(
+    n: Annotated[int, typer.Option(help="quotes per figure")] = 50_000,
+    json_path: JsonOption = None,
+) -> None:
+    """Fare quotes per second (fare.bench)."""
+    from bench.fare import run_bench
+
+    _report("pricing", run_bench(n), json_path)
+
+
+@app.command()
+def merkle(
+    sizes: Annotated[str, typer.Option(help="comma-separated leaf counts")] = (
+        "10000,100000,1000000"
+    ),
+    json_path: JsonOption = None,
+) -> None:
+    """Merkle append and proofs in memory (ledger.bench)."""
+    from bench.ledger import run_bench
+
+    _report("merkle", run_bench(tuple(int(s) for s in sizes.split(","))), json_path)
+
+
+@app.command()
+def invoice(
+    n: Annotated[int, typer.Option(help="invoices")] = 2000,
+    json_path: JsonOption = None,
+) -> None:
+    """Invoice tax split, numbering, check codes, XML and PDF (invoicing.bench)."""
+    from bench.invoicing import run_bench
+
+    _report("invoice", run_bench(n), json_path)
+
+
+@app.command()
+def ingest(
+    taps_per_s: Annotated[float, typer.Option(help="offered rate (more than it can take)")] = 4000,
+    for_: Annotated[str, typer.Option("--for")] = "30s",
+    workers: Annotated[int, typer.Option(help="uvicorn workers")] = 2,
+    users: Annotated[int | None, typer.Option(help="Locust users")] = None,
+    riders: Annotated[int, typer.Option()] = 200_000,
+    out_dir: Annotated[Path, typer.Option()] = Path("var/bench/ingest"),
+    json_path: JsonOption = None,
+) -> None:
+    """Tap ingest over HTTP into Redis with the batcher idle (stopped during the load)."""
+    from loadtest.durations import parse_duration_s
+    from loadtest.runner import RunOptions, run_load_test
+
+    summary = run_load_test(
+        RunOptions(
+            taps_per_s=taps_per_s,
+            duration_s=parse_duration_s(for_),
+            users=users,
+            riders=riders,
+            workers=workers,
+            out_dir=out_dir,
+            pause_batcher=True,
+            # Its own system under out_dir (not the load test's), emptied each run: runs
+            # compare, and the stream the batcher never drains does not pile up.
+            fresh=True,
+            verify=False,  # the figure is ingest speed; the journal audit still runs
+            max_error_rate=1.0,
+        )
+    )
+    r = summary.responses
+    figures = {
+        "offered_taps_per_s": taps_per_s,
+        "taps_per_s": summary.taps.mean,
+        "taps_per_s_best_minute": summary.taps.best_60s,
+        "response_p50_ms": r.p50_ms,
+        "response_p95_ms": r.p95_ms,
+        "response_p99_ms": r.p99_ms,
+        "error_rate": summary.error_rate,
+        "workers": float(workers),
+        **{f"cpu_{role}_pct": v for role, v in summary.cpu_mean.items()},
+    }
+    _report("ingest", figures, json_path)
+    if not summary.correct:
+        typer.echo(summary.render(), err=True)
+        raise typer.Exit(1)
+
+
+@app.command("all")
+def all_stages(
+    json_path: JsonOption = None,
+    postgres: PostgresOption = "postgresql://postgres@127.0.0.1:5432/postgres",
+    with_postgres: Annotated[bool, typer.Option(help="also bench on PostgreSQL")] = True,
+) -> None:
+    """Every stage (about 15 minutes on two cores, most of it filling 10^6-node trees)."""
+    dbs = ["sqlite", "postgresql"] if with_postgres else ["sqlite"]
+    pricing(n=20_000, json_path=json_path)
+    merkle(sizes="10000,100000", json_path=json_path)
+    invoice(n=500, json_path=json_path)
+    proofs(sizes="10000,100000,1000000", db=dbs, postgres=postgres, json_path=json_path)
+    batcher(events=20_000, db=dbs, postgres=postgres, json_path=json_path)
+    ingest(for_="30s", json_path=json_path)
+
+
+def main() -> None:  # pragma: no cover - `python -m bench.cli`
+    app()
+
+
+if __name__ == "__main__":
+    main()

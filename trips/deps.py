@@ -1,0 +1,35 @@
+"""FastAPI dependencies of the rider's routes: the signed-in rider, as a row and as an
+invoicing actor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from invoicing.lifecycle import RiderActor
+from plumbing.deps import SessionDep
+from plumbing.tokens import BearerDep, token_id, token_matches
+from trips.errors import RiderNotAuthenticated
+from trips.models import Rider
+
+__all__ = ["RiderActorDep", "RiderDep", "rider_actor"]
+
+
+def _rider(session: SessionDep, bearer: BearerDep) -> Rider:
+    if bearer is None:
+        raise RiderNotAuthenticated("send the rider token as 'Authorization: Bearer <token>'")
+    rider = session.get(Rider, token_id(bearer))
+    if rider is None or not token_matches(bearer, rider.token_sha256):
+        raise RiderNotAuthenticated("unknown rider token")
+    return rider
+
+
+RiderDep = Annotated[Rider, Depends(_rider)]
+
+
+def rider_actor(rider: RiderDep) -> RiderActor:
+    return RiderActor(rider.id)
+
+
+RiderActorDep = Annotated[RiderActor, Depends(rider_actor)]
