@@ -1,7 +1,9 @@
-"""The verifiable ledger's pure core: records, Merkle log, checkpoints, notes, receipts.
+"""The verifiable ledger: records, Merkle log, checkpoints, notes, receipts, witnesses.
 
-Nothing here touches a database or the network; the store (ledger.store) and the API
-(ledger.api) call these functions.
+The names below are the pure core: nothing they reach touches a database or the
+network. The rest is imported by module: `store` (blocks, nodes and proofs in the
+database), `api` (the public /v1/ledger routes), `audit` (`farechain verify`),
+`witness` (the protocol a witness follows), `keyfiles` (the log's key files).
 """
 
 from ledger.checkpoint import Checkpoint, VerifiedCheckpoint, sign_checkpoint, verify_checkpoint
