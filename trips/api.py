@@ -3,45 +3,15 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from typing import Any
-
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
-from sqlmodel import col, select
 
 from plumbing.deps import SessionDep
-from trips import invoice_api
+from trips import invoice_api, service
 from trips.deps import RiderDep
-from trips.errors import TripNotFound
-from trips.models import Trip
 from trips.receipts import receipt_response
+from trips.schemas import RiderPublic, TripPublic
 
 router = APIRouter(prefix="/v1/me", tags=["rider"])
-
-
-class RiderPublic(BaseModel):
-    id: str
-    category: str
-    balance_fen: int
-
-
-class TripPublic(BaseModel):
-    event_id: str
-    mode: str
-    operator_id: str
-    entry_station: str | None
-    exit_station: str | None
-    route_id: str | None
-    started_at: datetime | None
-    ended_at: datetime | None
-    distance_m: int | None
-    fare_fen: int
-    incomplete: bool
-    quote: dict[str, Any]
-    record_index: int
-    block_height: int
 
 
 @router.get("", response_model=RiderPublic)
@@ -56,25 +26,14 @@ def list_trips(
     before: int | None = Query(default=None, description="record_index cursor"),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> list[TripPublic]:
-    query = select(Trip).where(Trip.rider_id == rider.id)
-    if before is not None:
-        query = query.where(col(Trip.record_index) < before)
-    trips = session.scalars(query.order_by(col(Trip.record_index).desc()).limit(limit))
-    return [
-        TripPublic(
-            **t.model_dump(exclude={"quote_json", "history_json", "rider_id"}),
-            quote=json.loads(t.quote_json),
-        )
-        for t in trips
-    ]
+    trips = service.list_trips(session, rider_id=rider.id, before=before, limit=limit)
+    return [TripPublic.of(t) for t in trips]
 
 
 @router.get("/trips/{event_id}/receipt", response_class=Response)
 def read_trip_receipt(event_id: str, rider: RiderDep, session: SessionDep) -> Response:
     """The trip's record with its inclusion proof and the newest cosigned checkpoint."""
-    trip = session.get(Trip, event_id)
-    if trip is None or trip.rider_id != rider.id:
-        raise TripNotFound(f"no trip {event_id} among your trips")
+    trip = service.rider_trip(session, rider_id=rider.id, event_id=event_id)
     return receipt_response(session, trip.record_index, f"trip-{event_id}")
 
 

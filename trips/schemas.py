@@ -1,0 +1,43 @@
+"""Request and response shapes of the rider's trip routes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from trips.models import Trip
+
+__all__ = ["RiderPublic", "TripPublic"]
+
+
+class RiderPublic(BaseModel):
+    id: str
+    category: str
+    balance_fen: int
+
+
+class TripPublic(BaseModel):
+    event_id: str
+    mode: str
+    operator_id: str
+    entry_station: str | None
+    exit_station: str | None
+    route_id: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    distance_m: int | None
+    fare_fen: int
+    incomplete: bool
+    quote: dict[str, Any]
+    record_index: int
+    block_height: int
+
+    @classmethod
+    def of(cls, trip: Trip) -> TripPublic:
+        return cls(
+            **trip.model_dump(exclude={"quote_json", "history_json", "rider_id"}),
+            quote=json.loads(trip.quote_json),
+        )
