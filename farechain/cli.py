@@ -21,6 +21,7 @@ import typer
 from sqlalchemy.orm import Session
 
 import fare
+from farechain.db_cli import app as db_app
 from farechain.fare_cli import app as fare_app
 from farechain.settings import Settings
 from ledger import keyfiles
@@ -31,6 +32,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(fare_app, name="fare")
+app.add_typer(db_app, name="db")
 
 
 def _settings() -> Settings:
@@ -70,7 +72,6 @@ def up(
 @app.command()
 def batcher() -> None:
     """Run the batcher (the ledger's single writer) until SIGTERM."""
-    from farechain.db import create_schema
     from ledger.store import LedgerWriter
     from storage.engine import make_engine
     from trips.batcher import Batcher, BatcherLimits
@@ -78,8 +79,8 @@ def batcher() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s batcher %(message)s")
     settings = _settings()
+    # The schema is `farechain db upgrade`'s, which `farechain up` runs before this starts.
     engine = make_engine(settings.database_url_or_default)
-    create_schema(engine)
     signers = keyfiles.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
     sealer = Sealer(
         book=fare.load_tariffs(),
@@ -150,13 +151,13 @@ def verify() -> None:
 @app.command()
 def seed(riders: Annotated[int, typer.Option()] = 1000) -> None:
     """Create the demo world (if absent) and publish the device registry to Redis."""
-    from farechain.db import create_schema
+    from farechain.migrate import upgrade
     from storage.engine import make_engine
     from trips.seed import seed as seed_world
 
     settings = _settings()
     engine = make_engine(settings.database_url_or_default)
-    create_schema(engine)
+    upgrade(engine)
     keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
     client = redis.Redis.from_url(_redis_url(settings))
     path = settings.var_dir / "demo-credentials.json"

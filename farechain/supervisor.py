@@ -20,7 +20,7 @@ import redis
 from sqlalchemy.orm import Session
 
 import fare
-from farechain.db import create_schema
+from farechain.migrate import upgrade
 from farechain.settings import Settings
 from ledger import keyfiles
 from storage.engine import make_engine
@@ -43,7 +43,9 @@ def run_system(settings: Settings, *, riders: int) -> int:
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
         engine = make_engine(database_url)
-        create_schema(engine)
+        schema = upgrade(engine)  # before any child starts: they expect the newest schema
+        if schema.before != schema.after:
+            print(f"database: {schema.describe()}", flush=True)
         keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
         witness_key = _ensure_tax_witness(settings)
         client = redis.Redis.from_url(redis_url)

@@ -1,0 +1,1 @@
+"""The revisions, oldest first: `rNNNN_<slug>.py`, each naming the one before it."""
