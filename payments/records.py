@@ -8,9 +8,12 @@ Three record types, each encoded by `ledger.records.encode_record`:
   record (a capture raises it by `amount_fen`; the other states leave it).
 - `refund`: one state change of a refund for a credit note (requested, refunded,
   failed). A refund gives back `credit_fen` (the credit note's total, which the rider no
-  longer owes) and returns `amount_fen` of it through the provider: the part the rider
-  had paid. `refunded` moves the balance by credit_fen - amount_fen; `failed` by
-  credit_fen (the money stays on the rider's account); `requested` moves nothing.
+  longer owes) and returns `amount_fen` of it through the provider: what is left once
+  the rider's debt is settled from it (a rider who owes more than the note gets no money
+  back, only less debt). `requested` moves the balance by credit_fen - amount_fen (the
+  money on its way out leaves the account at once, so two refunds cannot pay the same
+  fen out twice); `failed` puts amount_fen back (it stays on the rider's account);
+  `refunded` moves nothing.
 - `payment_agreement`: the rider authorised (or revoked) entrusted deduction.
 
 Riders appear by their id (a pseudonym: the ledger holds no name or phone); provider
@@ -151,5 +154,5 @@ def balance_delta(record: Mapping[str, object]) -> int:
         credit = record.get("credit_fen")
         if not isinstance(credit, int):
             raise ValueError(f"expected an int credit_fen, got {credit!r}")
-        return {"refunded": credit - amount, "failed": credit}.get(str(status), 0)
+        return {"requested": credit - amount, "failed": amount}.get(str(status), 0)
     raise ValueError(f"expected a payment or refund record, got type {kind!r}")

@@ -206,10 +206,11 @@ def test_balance_deltas() -> None:
             at=T0,
         )
 
-    assert balance_delta(refund("requested", 300, 300)) == 0
-    assert balance_delta(refund("refunded", 300, 300)) == 0  # paid, and paid back
-    assert balance_delta(refund("refunded", 300, 0)) == 300  # unpaid: the debt goes
-    assert balance_delta(refund("failed", 300, 200)) == 300  # the money stays on account
+    assert balance_delta(refund("requested", 300, 300)) == 0  # paid, and paid back
+    assert balance_delta(refund("requested", 300, 0)) == 300  # unpaid: the debt goes
+    assert balance_delta(refund("requested", 300, 100)) == 200  # partly owed: netted
+    assert balance_delta(refund("refunded", 300, 300)) == 0
+    assert balance_delta(refund("failed", 300, 200)) == 200  # the money stays on account
     with pytest.raises(ValueError, match="amount_fen <= credit_fen"):
         refund("refunded", 100, 200)
 
