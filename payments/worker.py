@@ -263,7 +263,7 @@ class PaymentWorker:
     # -- 3: ask about what the provider has been quiet on ------------------------------
     def _query_quiet(self, now: datetime, result: Round) -> None:
         quiet_since = now - timedelta(seconds=self.limits.query_after_s)
-        with Session(self.engine) as session:
+        with Session(self.engine, expire_on_commit=False) as session:
             payments = list(
                 session.scalars(
                     select(Payment)
