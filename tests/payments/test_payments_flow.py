@@ -19,7 +19,7 @@ from trips.models import Charge, Rider
 
 def _balances(pay: Pay) -> dict[str, int]:
     with Session(pay.engine) as session:
-        return dict(session.execute(select(Rider.id, Rider.balance_fen)).all())  # type: ignore[arg-type]
+        return {r.id: r.balance_fen for r in session.scalars(select(Rider))}
 
 
 def test_each_charged_trip_is_paid_once_and_verify_balances(pay: Pay) -> None:
