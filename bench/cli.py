@@ -95,6 +95,35 @@ def batcher(
 
 
 @app.command()
+def payments(
+    count: Annotated[int, typer.Option("--payments", help="committed charges to pay")] = 5_000,
+    riders: Annotated[int, typer.Option()] = 1_000,
+    batch: Annotated[int, typer.Option(help="payments per worker round")] = 500,
+    db: DbOption = None,
+    postgres: PostgresOption = "postgresql://postgres@127.0.0.1:5432/postgres",
+    json_path: JsonOption = None,
+) -> None:
+    """The payments worker settling committed charges: payments/s captured and recorded."""
+    from bench.databases import bench_database, bench_redis
+    from bench.payments import bench_payments
+
+    def run(workdir: Path) -> None:
+        for kind in db or ["sqlite"]:
+            with bench_redis(workdir) as redis_url, bench_database(kind, workdir, postgres) as url:
+                figures = bench_payments(
+                    workdir,
+                    database_url=url,
+                    redis_url=redis_url,
+                    payments=count,
+                    riders=riders,
+                    batch=batch,
+                )
+            _report(f"payments ({kind})", figures, json_path)
+
+    _with_workdir(run)
+
+
+@app.command()
 def proofs(
     sizes: Annotated[str, typer.Option(help="comma-separated record counts")] = (
         "10000,100000,1000000"

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 import fare
+from farechain.payments_setup import make_policy, make_provider
 from farechain.settings import Settings
 from gates import api as gates_api
 from gates.edge import DeviceEdge
@@ -28,6 +29,7 @@ from ledger import api as ledger_api
 from ledger.keyfiles import load_log_signers, load_verifier_keys
 from ledger.keys import Verifier
 from ledger.store import LedgerWriter
+from payments import api as payments_api
 from plumbing import problems
 from storage.engine import make_engine
 from trips import api as trips_api
@@ -108,6 +110,8 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
             origin=settings.ledger.origin,
             signers=load_log_signers(settings.ledger_key_path, settings.ledger.origin),
         )
+        app.state.payment_provider = make_provider(settings, engine)
+        app.state.payment_policy = make_policy(settings)
         app.state.log_verifier_keys = load_verifier_keys(settings.ledger_public_keys_path)
         app.state.witness_verifiers = [
             Verifier.parse(k) for k in load_verifier_keys(settings.witness_keys_path)
@@ -123,6 +127,7 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
     problems.install(app)
     if device_edge:
         app.serve_devices_first()
-    for router in (gates_api.router, *invoicing_routers, trips_api.router, ledger_api.router):
+    routers = (gates_api.router, *invoicing_routers, trips_api.router, ledger_api.router)
+    for router in (*routers, payments_api.me_router, payments_api.webhook_router):
         app.include_router(router)
     return app

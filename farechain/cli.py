@@ -102,6 +102,15 @@ def batcher() -> None:
     worker.run(_stop_on_signals())
 
 
+@app.command("payments-worker")
+def payments_worker() -> None:
+    """Run the payments worker (payments after each block, webhooks, retries) until SIGTERM."""
+    from farechain.payments_setup import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s payments %(message)s")
+    run_worker(_settings(), _stop_on_signals())
+
+
 @app.command()
 def sweeper() -> None:
     """Close journeys left open past the timeout as incomplete trip-ends, until SIGTERM."""
@@ -127,6 +136,7 @@ def sweeper() -> None:
 @app.command()
 def verify() -> None:
     """Recompute every record hash, Merkle node, block root, signature and chain link."""
+    from payments.records import balance_delta
     from storage.engine import make_engine
     from trips.audit import audit
 
@@ -138,6 +148,7 @@ def verify() -> None:
             verifier_keys=keyfiles.load_verifier_keys(settings.ledger_public_keys_path),
             witness_keys=keyfiles.load_verifier_keys(settings.witness_keys_path),
             origin=settings.ledger.origin,
+            balance_moves={"payment": balance_delta, "refund": balance_delta},
         )
     if report.problem is not None:
         typer.echo(f"verify FAILED: {report.problem}", err=True)

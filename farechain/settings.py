@@ -48,6 +48,32 @@ class LedgerSettings(BaseModel):
     key_file: Path | None = None  # default: <var_dir>/keys/ledger.key
 
 
+class PaymentSettings(BaseModel):
+    """Riders pay at trip end (issue 17): the provider, debt rules, the sandbox's knobs."""
+
+    provider: Literal["sandbox"] = "sandbox"  # a real provider is one more Provider class
+    webhook_secret: str = "whsec_farechain_sandbox"
+    # Declined trips are tried again this many hours after the first decline; then
+    # written off (the debt stays until paid). Default: 3 more attempts over 30 days.
+    retry_after_h: list[float] = Field(default_factory=lambda: [24.0, 168.0, 720.0])
+    # Arrears (debt left after a failed collection) from which the gate refuses entry.
+    block_at_fen: int = Field(default=1_000, ge=1)
+    batch: int = Field(default=500, ge=1)
+    poll_interval_ms: int = Field(default=100, ge=1)
+    query_after_s: float = Field(default=30.0, gt=0)
+    # Where the sandbox sends webhooks; default: this system's own API.
+    webhook_url: str | None = None
+    sandbox_decline_rate: float = Field(default=0.02, ge=0, le=1)
+    sandbox_latency_ms: int = Field(default=300, ge=0)
+    sandbox_webhook_delay_ms: int = Field(default=500, ge=0)
+    sandbox_duplicate_rate: float = Field(default=0.05, ge=0, le=1)
+    sandbox_loss_rate: float = Field(default=0.01, ge=0, le=1)
+    sandbox_down: bool = False
+    # Fault injection for the crash test: the worker stops dead after the provider took
+    # a batch and before it is recorded (after touching `<var_dir>/payments-paused`).
+    pause_after_send: bool = False
+
+
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -71,6 +97,7 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = LedgerSettings()
     verify: VerifySettings = VerifySettings()
     server: ServerSettings = ServerSettings()
+    payments: PaymentSettings = PaymentSettings()
 
     @property
     def database_url_or_default(self) -> str:

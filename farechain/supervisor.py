@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 import fare
 from farechain.migrate import upgrade
+from farechain.payments_setup import sign_demo_agreements
 from farechain.settings import Settings
 from ledger import keyfiles
 from storage.engine import make_engine
@@ -52,6 +53,7 @@ def run_system(settings: Settings, *, riders: int) -> int:
         credentials = var / "demo-credentials.json"
         with Session(engine) as session:
             seed(session, client, fare.load_tariffs(), riders=riders, credentials_path=credentials)
+        sign_demo_agreements(settings, engine)
         client.close()
         engine.dispose()
         env = {
@@ -102,6 +104,8 @@ def run_system(settings: Settings, *, riders: int) -> int:
             ],
             "sweeper": [sys.executable, "-m", "farechain.cli", "sweeper"],
             "batcher": [sys.executable, "-m", "farechain.cli", "batcher"],
+            # Payments after each block; the sandbox provider and its webhooks run in it.
+            "payments": [sys.executable, "-m", "farechain.cli", "payments-worker"],
         }
         for name, command in commands.items():
             children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))

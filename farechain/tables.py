@@ -2,6 +2,8 @@
 
 from invoicing import models as _invoicing
 from ledger import models as _ledger
+from payments import models as _payments
+from payments import sandbox_models as _sandbox
 from trips import models as _trips
 
-__all__ = ["_invoicing", "_ledger", "_trips"]
+__all__ = ["_invoicing", "_ledger", "_payments", "_sandbox", "_trips"]

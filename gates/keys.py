@@ -20,3 +20,6 @@ def idempotency(event_id: str) -> str:
 DEAD_LETTERS = "fc:dead"  # trip-ends that could not be priced, with the reason
 BATCHER_LEASE = "fc:batcher-lease"  # the batcher that may write the ledger; others stand by
 VERIFY_RATE_LIMIT = "fc:rl:verify"  # public invoice verification: counters per window
+# hash: rider id -> JSON {"reason": "debt", "owed_fen": n}: why RIDERS says "blocked",
+# so the gate's refusal can say what is owed (written by payments, read at the edge)
+DENY = "fc:deny"

@@ -27,9 +27,19 @@ from trips.projections import charge_row, trip_row_from_record
 _STREAM = 2_000
 
 
+BalanceMove = Callable[[Mapping[str, Any]], int]
+
+
 def audit(
-    session: Session, *, verifier_keys: Sequence[str], origin: str, witness_keys: Sequence[str] = ()
+    session: Session,
+    *,
+    verifier_keys: Sequence[str],
+    origin: str,
+    witness_keys: Sequence[str] = (),
+    balance_moves: Mapping[str, BalanceMove] | None = None,
 ) -> LedgerAudit:
+    """`balance_moves`: record types besides charges that move a rider's balance (payments,
+    refunds), each with how much; their records carry `balance_after_fen` too."""
     report = audit_ledger(
         session, verifier_keys=verifier_keys, witness_keys=witness_keys, origin=origin
     )
@@ -37,34 +47,38 @@ def audit(
         report.problem = (
             _check_projection(session, Trip, "trip", trip_row_from_record)
             or _check_projection(session, Charge, "charge", charge_row)
-            or _check_balances(session)
+            or _check_balances(session, balance_moves or {})
             or check_invoices(session)
         )
     return report
 
 
-def _check_balances(session: Session) -> str | None:
-    """Each rider's balance is the sum of the charges on the ledger (riders post-pay),
-    and each charge's balance_after follows from the one before it."""
+def _check_balances(session: Session, moves: Mapping[str, BalanceMove]) -> str | None:
+    """Each rider's balance is what the ledger's records make of it: minus the charges
+    (riders post-pay), plus whatever `moves` says of the other types (payments, refunds);
+    and each record's balance_after follows from the ones before it."""
     balances: dict[str, int] = defaultdict(int)
-    rows: Iterable[tuple[int, bytes]] = session.execute(
-        select(col(LedgerRecord.idx), col(LedgerRecord.body))
-        .where(col(LedgerRecord.type) == "charge")
+    rows: Iterable[tuple[int, str, bytes]] = session.execute(
+        select(col(LedgerRecord.idx), col(LedgerRecord.type), col(LedgerRecord.body))
+        .where(col(LedgerRecord.type).in_(["charge", *moves]))
         .order_by(col(LedgerRecord.idx))
     ).yield_per(_STREAM)
-    for index, body in rows:
-        charge = json.loads(body)
-        balances[charge["rider"]] -= charge["amount_fen"]
-        if charge["balance_after_fen"] != balances[charge["rider"]]:
+    for index, kind, body in rows:
+        record = json.loads(body)
+        if kind == "charge":
+            balances[record["rider"]] -= record["amount_fen"]
+        else:
+            balances[record["rider"]] += moves[kind](record)
+        if record["balance_after_fen"] != balances[record["rider"]]:
             return (
-                f"record {index}: balance after the charge is {charge['balance_after_fen']}, "
-                f"the charges before it make {balances[charge['rider']]}"
+                f"record {index}: balance after the {kind} is {record['balance_after_fen']}, "
+                f"the records before it make {balances[record['rider']]}"
             )
     for rider, balance in session.execute(select(col(Rider.id), col(Rider.balance_fen))):
         if balance != balances.get(rider, 0):
             return (
                 f"rider {rider}: balance_fen is {balance} in the table, "
-                f"{balances.get(rider, 0)} by the ledger's charges"
+                f"{balances.get(rider, 0)} by the ledger's records"
             )
     return None
 

@@ -1,0 +1,336 @@
+"""What riders and providers ask of payments: accounts, agreements, pay-now, webhooks.
+
+Plain functions `(session, ..., *, ...)`; nothing here imports FastAPI. A provider call
+is never made inside a database transaction that holds a lock: the work is claimed and
+committed first, the provider is asked, and the answer is recorded in a second
+transaction (`payments.book.record_news`), so a crash between the two is repaired by
+asking again with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from ledger import records as ledger_records
+from ledger.store import LedgerWriter
+from payments import keys, records
+from payments.arrears import DenyChange, restate, standing_of
+from payments.book import Policy, record_news
+from payments.errors import (
+    AgreementConflict,
+    BadWebhookSignature,
+    InvalidPayment,
+    MalformedNotification,
+    PaymentNotFound,
+    PayNowInProgress,
+    ProviderDown,
+)
+from payments.models import Payment, PaymentAccount, PaymentAttempt, PaymentInbox, Refund
+from payments.provider import (
+    BadSignature,
+    MalformedWebhook,
+    PaymentAnswer,
+    Provider,
+    ProviderUnavailable,
+)
+from payments.states import PaymentStatus
+
+__all__ = [
+    "PayNowResult",
+    "account",
+    "new_payment",
+    "pay_now",
+    "receive_webhook",
+    "revoke_agreement",
+    "rider_payments",
+    "sign_agreement",
+]
+
+
+def account(session: Session, rider_id: str) -> PaymentAccount:
+    """The rider's account row, created (and committed) on first use."""
+    row = session.get(PaymentAccount, rider_id)
+    if row is None:
+        try:
+            session.add(PaymentAccount(rider_id=rider_id))
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # created at the same moment by another request
+        row = session.get(PaymentAccount, rider_id)
+        assert row is not None
+    return row
+
+
+def new_payment(
+    session: Session,
+    *,
+    key: bytes,
+    rider_id: str,
+    kind: str,
+    trip_event_id: str | None,
+    amount_fen: int,
+    provider: str,
+    now: datetime,
+) -> Payment:
+    """Add a payment in state `new` with its first attempt (no commit)."""
+    attempt = keys.attempt_key(key, 1)
+    row = Payment(
+        key=key,
+        rider_id=rider_id,
+        kind=kind,
+        trip_event_id=trip_event_id,
+        amount_fen=amount_fen,
+        status=str(PaymentStatus.NEW),
+        attempt=1,
+        attempt_key=attempt,
+        provider=provider,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.add(PaymentAttempt(key=attempt, payment_key=key, attempt=1))
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class PayNowResult:
+    payment: Payment
+    deny: list[DenyChange]
+
+
+def pay_now(
+    session: Session,
+    writer: LedgerWriter,
+    provider: Provider,
+    policy: Policy,
+    *,
+    rider_id: str,
+    amount_fen: int,
+    now: datetime,
+) -> PayNowResult:
+    """Pay `amount_fen` of what the rider owes, now; one pay-now at a time per rider."""
+    if amount_fen <= 0:
+        raise InvalidPayment(f"expected amount_fen > 0, got {amount_fen}")
+    row = account(session, rider_id)
+    owed = standing_of(session, [rider_id])[rider_id].owed_fen
+    if amount_fen > owed:
+        raise InvalidPayment(
+            f"expected amount_fen at most {owed} (what you owe), got {amount_fen}", owed_fen=owed
+        )
+    seq = row.pay_now_seq
+    key = keys.pay_now_key(rider_id, seq)
+    # One conditional UPDATE: of two pay-nows at once exactly one matches the row.
+    claimed = session.execute(
+        update(PaymentAccount)
+        .where(
+            col(PaymentAccount.rider_id) == rider_id,
+            col(PaymentAccount.pay_now_open).is_(None),
+            col(PaymentAccount.pay_now_seq) == seq,
+        )
+        .values(pay_now_open=key, pay_now_seq=seq + 1)
+    )
+    if int(getattr(claimed, "rowcount", 0)) != 1:
+        session.rollback()
+        raise PayNowInProgress("expected no other pay-now in progress, got one: try again soon")
+    payment = new_payment(
+        session,
+        key=key,
+        rider_id=rider_id,
+        kind="pay_now",
+        trip_event_id=None,
+        amount_fen=amount_fen,
+        provider=policy.provider,
+        now=now,
+    )
+    attempt_key = payment.attempt_key
+    session.commit()
+    try:
+        answer = provider.create_payment(
+            key=attempt_key, agreement_ref=None, amount_fen=amount_fen, description="pay-now"
+        )
+    except ProviderUnavailable:
+        # Taken or not, the worker sends it again with the same key: 202, still `new`.
+        return PayNowResult(_reload(session, key), [])
+    recorded = record_news(session, writer, policy, [answer], now)
+    return PayNowResult(_reload(session, key), recorded.deny)
+
+
+def _reload(session: Session, key: bytes) -> Payment:
+    row = session.get(Payment, key, populate_existing=True)
+    assert row is not None
+    return row
+
+
+def sign_agreement(
+    session: Session, writer: LedgerWriter, provider: Provider, *, rider_id: str, now: datetime
+) -> PaymentAccount:
+    """Authorise entrusted deduction with the provider; one ledger record."""
+    row = account(session, rider_id)
+    if row.agreement == "active":
+        raise AgreementConflict("expected no active agreement, got one: revoke it first")
+    seq = row.agreement_seq
+    session.commit()
+    try:
+        answer = provider.create_agreement(key=keys.agreement_key(rider_id, seq), payer=rider_id)
+    except ProviderUnavailable as error:
+        raise ProviderDown(f"the payment provider did not answer: {error}") from error
+    return _record_agreement(session, writer, provider, rider_id, seq, answer.ref, now)
+
+
+def revoke_agreement(
+    session: Session, writer: LedgerWriter, provider: Provider, *, rider_id: str, now: datetime
+) -> PaymentAccount:
+    row = account(session, rider_id)
+    if row.agreement != "active" or row.agreement_ref is None:
+        raise AgreementConflict(f"expected an active agreement to revoke, got {row.agreement}")
+    ref, seq = row.agreement_ref, row.agreement_seq
+    session.commit()
+    try:
+        provider.revoke_agreement(ref=ref)
+    except ProviderUnavailable as error:
+        raise ProviderDown(f"the payment provider did not answer: {error}") from error
+    return _record_agreement(session, writer, provider, rider_id, seq, None, now)
+
+
+def _record_agreement(
+    session: Session,
+    writer: LedgerWriter,
+    provider: Provider,
+    rider_id: str,
+    seq: int,
+    new_ref: str | None,
+    now: datetime,
+) -> PaymentAccount:
+    try:
+        head = writer.lock_head(session)
+        row = session.get(PaymentAccount, rider_id, populate_existing=True)
+        assert row is not None
+        signing = new_ref is not None
+        if (row.agreement == "active") == signing or row.agreement_seq != seq:
+            raise AgreementConflict("expected the agreement unchanged meanwhile, got a change")
+        fields = records.agreement_record(
+            rider=rider_id,
+            status="authorised" if signing else "revoked",
+            provider=provider.name,
+            provider_ref=new_ref or row.agreement_ref or "",
+            at=now,
+        )
+        writer.append_block(
+            session, head, [(records.AGREEMENT, ledger_records.encode_record(fields))], now
+        )
+        if signing:
+            row.agreement, row.agreement_ref, row.agreement_since = "active", new_ref, now
+            row.agreement_seq = seq + 1
+        else:
+            row.agreement, row.agreement_since = "revoked", now
+        session.commit()
+    except BaseException:
+        writer.forget()
+        session.rollback()
+        raise
+    return row
+
+
+def rider_payments(
+    session: Session, rider_id: str, limit: int
+) -> tuple[list[Payment], list[Refund]]:
+    payments = session.scalars(
+        select(Payment)
+        .where(col(Payment.rider_id) == rider_id)
+        .order_by(col(Payment.created_at).desc())
+        .limit(limit)
+    )
+    refunds = session.scalars(
+        select(Refund)
+        .where(col(Refund.rider_id) == rider_id)
+        .order_by(col(Refund.created_at).desc())
+        .limit(limit)
+    )
+    return list(payments), list(refunds)
+
+
+def receive_webhook(
+    session: Session, provider: Provider, body: bytes, headers: Mapping[str, str], now: datetime
+) -> bool:
+    """Verify and keep one callback for the worker; False if it was received before."""
+    try:
+        news = provider.parse_webhook(body, headers, now)
+    except BadSignature as error:
+        raise BadWebhookSignature(str(error)) from error
+    except MalformedWebhook as error:
+        raise MalformedNotification(str(error)) from error
+    about = news.about
+    known = (
+        session.get(PaymentAttempt, about.key)
+        if isinstance(about, PaymentAnswer)
+        else session.get(Refund, about.key)
+    )
+    if known is None:
+        kind = "payment" if isinstance(about, PaymentAnswer) else "refund"
+        raise PaymentNotFound(f"expected a {kind} we asked for, got unknown key {about.key.hex()}")
+    if session.get(PaymentInbox, news.event_id) is not None:
+        return False
+    try:
+        session.add(PaymentInbox(event_id=news.event_id, body=body, received_at=now))
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # the same notification, delivered twice at once
+        return False
+    return True
+
+
+def restate_riders(session: Session, policy: Policy, rider_ids: list[str]) -> list[DenyChange]:
+    changes = restate(session, rider_ids, block_fen=policy.block_fen)
+    session.commit()
+    return changes
+
+
+def sign_agreements(
+    session: Session,
+    writer: LedgerWriter,
+    provider: Provider,
+    *,
+    rider_ids: list[str],
+    now: datetime,
+) -> int:
+    """Agreements for riders who never had one (the demo world's), in one block."""
+    have = set(session.scalars(select(col(PaymentAccount.rider_id))))
+    todo = [r for r in rider_ids if r not in have]
+    refs = {r: provider.create_agreement(key=keys.agreement_key(r, 0), payer=r).ref for r in todo}
+    if not refs:
+        return 0
+    try:
+        head = writer.lock_head(session)
+        bodies = []
+        for rider_id, ref in refs.items():
+            fields = records.agreement_record(
+                rider=rider_id,
+                status="authorised",
+                provider=provider.name,
+                provider_ref=ref,
+                at=now,
+            )
+            bodies.append((records.AGREEMENT, ledger_records.encode_record(fields)))
+            session.add(
+                PaymentAccount(
+                    rider_id=rider_id,
+                    agreement="active",
+                    agreement_ref=ref,
+                    agreement_since=now,
+                    agreement_seq=1,
+                )
+            )
+        writer.append_block(session, head, bodies, now)
+        session.commit()
+    except BaseException:
+        writer.forget()
+        session.rollback()
+        raise
+    return len(refs)

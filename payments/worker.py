@@ -1,0 +1,351 @@
+"""The payments worker: the outbox after the batcher's commit, and everything async.
+
+The batcher never waits on a provider. This worker reads what the batcher committed
+through persisted cursors (`payment_cursors`): each charge row past the cursor becomes
+one payment (its key derived from the trip, its row inserted in the same transaction
+that moves the cursor, so a restart neither skips nor repeats one), and each credit
+note reversing a trip for a refund becomes one refund. Then, each round:
+
+1. send every `new` payment and refund to the provider (same key on every resend);
+2. apply received webhooks (the inbox), in one block;
+3. query attempts the provider has been quiet about for `query_after_s`: failures the
+   webhooks never told of are found here;
+4. try declined payments again on the retry schedule, or write them off;
+5. push deny-list changes to the edge.
+
+A crash anywhere repeats at most a provider request, whose key makes it harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import redis
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from ledger.store import LedgerWriter
+from payments import arrears, keys
+from payments.book import News, Policy, Recorded, WriteOff, record_news
+from payments.models import (
+    Payment,
+    PaymentAccount,
+    PaymentAttempt,
+    PaymentCursor,
+    PaymentInbox,
+    Refund,
+)
+from payments.outbox import open_refunds
+from payments.provider import PaymentAnswer, Provider, ProviderUnavailable, RefundAnswer
+from payments.service import new_payment
+from payments.states import Outcome, PaymentStatus, RefundOutcome
+from payments.webhooks import decode_news
+from trips.models import Charge
+
+__all__ = ["PaymentWorker", "WorkerLimits"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerLimits:
+    batch: int = 500
+    query_after_s: float = 30.0
+    poll_interval_s: float = 0.1
+    # Fault injection for the crash test: after the provider took a batch, before it is
+    # recorded, touch this file and stop dead so the test can kill the process there.
+    pause_file: Path | None = None
+
+
+@dataclass
+class Round:
+    created: int = 0
+    sent: int = 0
+    recorded: int = 0
+    deny: list[arrears.DenyChange] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.created or self.sent or self.recorded)
+
+
+class PaymentWorker:
+    def __init__(
+        self,
+        engine: Engine,
+        writer: LedgerWriter,
+        provider: Provider,
+        policy: Policy,
+        *,
+        redis_client: redis.Redis | None = None,
+        limits: WorkerLimits = WorkerLimits(),
+        pump: Callable[[], int] | None = None,
+    ) -> None:
+        self.engine, self.writer, self.provider, self.policy = engine, writer, provider, policy
+        self.redis, self.limits, self.pump = redis_client, limits, pump
+
+    def run(self, stop: threading.Event) -> None:
+        self.restore_deny_list()
+        while not stop.is_set():
+            try:
+                busy = self.run_once(datetime.now(UTC)).busy
+                if self.pump is not None:
+                    busy = self.pump() > 0 or busy
+            except Exception:
+                log.exception("payments round failed; trying again")
+                busy = False
+                stop.wait(1.0)
+            if not busy:
+                stop.wait(self.limits.poll_interval_s)
+
+    def restore_deny_list(self) -> None:
+        """Make the edge's deny list the database's again (after a crash or a reseed)."""
+        if self.redis is None:
+            return
+        with Session(self.engine) as session:
+            arrears.push(self.redis, arrears.blocked_now(session))
+
+    def run_once(self, now: datetime) -> Round:
+        result = Round()
+        with Session(self.engine) as session:
+            result.created += self._enqueue_charges(session, now)
+            result.created += open_refunds(
+                session, self.writer, self.policy, now, self.limits.batch
+            )
+        self._send(now, result)
+        self._apply_inbox(now, result)
+        self._query_quiet(now, result)
+        self._retry_due(now, result)
+        if self.redis is not None:
+            arrears.push(self.redis, result.deny)
+        return result
+
+    def _record(self, news: list[News], now: datetime, result: Round) -> None:
+        if not news:
+            return
+        with Session(self.engine) as session:
+            recorded: Recorded = record_news(session, self.writer, self.policy, news, now)
+        result.recorded += recorded.records
+        result.deny += recorded.deny
+
+    # -- 0: the outbox over committed charges -----------------------------------------
+    def _enqueue_charges(self, session: Session, now: datetime) -> int:
+        cursor = session.get(PaymentCursor, "charges") or PaymentCursor(name="charges")
+        charges = list(
+            session.execute(
+                select(
+                    col(Charge.record_index),
+                    col(Charge.trip_event_id),
+                    col(Charge.rider_id),
+                    col(Charge.amount_fen),
+                )
+                .where(col(Charge.record_index) > cursor.position)
+                .order_by(col(Charge.record_index))
+                .limit(self.limits.batch)
+            )
+        )
+        if not charges:
+            return 0
+        created = 0
+        for _, event_id, rider_id, amount in charges:
+            if amount > 0:  # a free trip (a cap reached) owes nothing
+                new_payment(
+                    session,
+                    key=keys.trip_payment_key(event_id),
+                    rider_id=rider_id,
+                    kind="trip",
+                    trip_event_id=event_id,
+                    amount_fen=amount,
+                    provider=self.policy.provider,
+                    now=now,
+                )
+                created += 1
+        cursor.position = charges[-1][0]
+        session.add(cursor)
+        session.commit()
+        return created
+
+    # -- 1: send what the provider has not taken yet ----------------------------------
+    def _send(self, now: datetime, result: Round) -> None:
+        with Session(self.engine) as session:
+            payments = list(
+                session.scalars(
+                    select(Payment)
+                    .where(col(Payment.status) == "new")
+                    .order_by(col(Payment.created_at))
+                    .limit(self.limits.batch)
+                )
+            )
+            agreements = (
+                dict(
+                    session.execute(
+                        select(
+                            col(PaymentAccount.rider_id), col(PaymentAccount.agreement_ref)
+                        ).where(
+                            col(PaymentAccount.rider_id).in_({p.rider_id for p in payments}),
+                            col(PaymentAccount.agreement) == "active",
+                        )
+                    ).all()
+                )
+                if payments
+                else {}
+            )
+            refunds = list(
+                session.scalars(
+                    select(Refund).where(col(Refund.status) == "new").limit(self.limits.batch)
+                )
+            )
+            session.expunge_all()
+        news: list[News] = []
+        try:
+            for p in payments:
+                ref = agreements.get(p.rider_id)
+                if p.kind == "trip" and ref is None:
+                    news.append(
+                        PaymentAnswer(
+                            p.attempt_key, "", Outcome.DECLINED, p.amount_fen, "no_agreement"
+                        )
+                    )
+                    continue
+                news.append(
+                    self.provider.create_payment(
+                        key=p.attempt_key,
+                        agreement_ref=ref if p.kind == "trip" else None,
+                        amount_fen=p.amount_fen,
+                        description=p.trip_event_id or "pay-now",
+                    )
+                )
+            for r in refunds:
+                if r.amount_fen == 0:
+                    news.append(RefundAnswer(r.key, "", RefundOutcome.SUCCEEDED, 0))
+                else:
+                    news.append(
+                        self.provider.create_refund(
+                            key=r.key, payer=r.rider_id, amount_fen=r.amount_fen
+                        )
+                    )
+        except ProviderUnavailable as error:
+            log.warning("payment provider unavailable: %s; the rest waits", error)
+        result.sent += len(news)
+        if news and self.limits.pause_file is not None:
+            self.limits.pause_file.touch()
+            while True:  # killed here by the crash test
+                time.sleep(1)
+        self._record(news, now, result)
+
+    # -- 2: webhooks --------------------------------------------------------------------
+    def _apply_inbox(self, now: datetime, result: Round) -> None:
+        with Session(self.engine) as session:
+            rows = list(
+                session.execute(
+                    select(col(PaymentInbox.event_id), col(PaymentInbox.body))
+                    .where(col(PaymentInbox.applied).is_(False))
+                    .limit(self.limits.batch)
+                )
+            )
+        if not rows:
+            return
+        self._record([decode_news(body).about for _, body in rows], now, result)
+        with Session(self.engine) as session:
+            for event_id, _ in rows:
+                inbox = session.get(PaymentInbox, event_id)
+                if inbox is not None:
+                    inbox.applied = True
+            session.commit()
+
+    # -- 3: ask about what the provider has been quiet on ------------------------------
+    def _query_quiet(self, now: datetime, result: Round) -> None:
+        quiet_since = now - timedelta(seconds=self.limits.query_after_s)
+        with Session(self.engine, expire_on_commit=False) as session:
+            payments = list(
+                session.scalars(
+                    select(Payment)
+                    .where(
+                        col(Payment.status).in_(["pending", "authorised"]),
+                        col(Payment.updated_at) < quiet_since,
+                    )
+                    .limit(self.limits.batch)
+                )
+            )
+            refunds = list(
+                session.scalars(
+                    select(Refund)
+                    .where(col(Refund.status) == "pending", col(Refund.updated_at) < quiet_since)
+                    .limit(self.limits.batch)
+                )
+            )
+            for row in (*payments, *refunds):
+                row.updated_at = now  # asked now: not again before query_after_s
+            session.commit()
+            session.expunge_all()
+        news: list[News] = []
+        lost: list[bytes] = []
+        try:
+            for p in payments:
+                answer = self.provider.query_payment(key=p.attempt_key)
+                if answer is None:
+                    lost.append(p.attempt_key)  # it never arrived: `new` sends it again
+                else:
+                    news.append(answer)
+            for r in refunds:
+                refund = self.provider.query_refund(key=r.key) or self.provider.create_refund(
+                    key=r.key, payer=r.rider_id, amount_fen=r.amount_fen
+                )
+                news.append(refund)
+        except ProviderUnavailable as error:
+            log.warning("payment provider unavailable while querying: %s", error)
+        if lost:
+            with Session(self.engine) as session:
+                session.execute(
+                    update(Payment)
+                    .where(col(Payment.attempt_key).in_(lost), col(Payment.status) == "pending")
+                    .values(status=str(PaymentStatus.NEW))
+                )
+                session.commit()
+        self._record(news, now, result)
+
+    # -- 4: the retry schedule ----------------------------------------------------------
+    def _retry_due(self, now: datetime, result: Round) -> None:
+        write_offs: list[News] = []
+        with Session(self.engine) as session:
+            due = list(
+                session.scalars(
+                    select(Payment)
+                    .where(
+                        col(Payment.status) == "declined",
+                        col(Payment.kind) == "trip",
+                        col(Payment.next_attempt_at) <= now,
+                    )
+                    .order_by(col(Payment.created_at))
+                    .limit(self.limits.batch)
+                )
+            )
+            if not due:
+                return
+            standing = arrears.standing_of(session, sorted({p.rider_id for p in due}))
+            owed = {rid: s.owed_fen for rid, s in standing.items()}
+            for payment in due:
+                amount = min(payment.amount_fen, owed.get(payment.rider_id, 0))
+                if amount == 0:
+                    write_offs.append(WriteOff(payment.key, "paid_otherwise"))
+                    continue
+                owed[payment.rider_id] -= amount
+                payment.attempt += 1
+                payment.attempt_key = keys.attempt_key(payment.key, payment.attempt)
+                payment.amount_fen, payment.status = amount, str(PaymentStatus.NEW)
+                payment.next_attempt_at, payment.updated_at = None, now
+                session.add(
+                    PaymentAttempt(
+                        key=payment.attempt_key, payment_key=payment.key, attempt=payment.attempt
+                    )
+                )
+            session.commit()
+        result.created += len(due) - len(write_offs)
+        self._record(write_offs, now, result)
