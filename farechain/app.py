@@ -30,6 +30,10 @@ from ledger.keyfiles import load_log_signers, load_verifier_keys
 from ledger.keys import Verifier
 from ledger.store import LedgerWriter
 from payments import api as payments_api
+from operators import api as operators_api
+from operators import console as operators_console
+from operators.api import OperatorsConfig
+from operators.reconcile import ReconcileLimits
 from plumbing import problems
 from storage.engine import make_engine
 from trips import api as trips_api
@@ -113,6 +117,13 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
         app.state.payment_provider = make_provider(settings, engine)
         app.state.payment_policy = make_policy(settings)
         app.state.log_verifier_keys = load_verifier_keys(settings.ledger_public_keys_path)
+        app.state.operators_config = OperatorsConfig(
+            cut_min=settings.operators.day_cut_min,
+            limits=ReconcileLimits(
+                max_rows=settings.operators.reconcile_max_rows,
+                chunk_rows=settings.operators.reconcile_sort_rows,
+            ),
+        )
         app.state.witness_verifiers = [
             Verifier.parse(k) for k in load_verifier_keys(settings.witness_keys_path)
         ]
@@ -130,4 +141,6 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
     routers = (gates_api.router, *invoicing_routers, trips_api.router, ledger_api.router)
     for router in (*routers, payments_api.me_router, payments_api.webhook_router):
         app.include_router(router)
+    app.include_router(operators_api.router)
+    app.include_router(operators_console.router)
     return app

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 import fare
 from farechain.db_cli import app as db_app
 from farechain.fare_cli import app as fare_app
+from farechain.operators_cli import app as operators_app
 from farechain.settings import Settings
 from ledger import keyfiles
 
@@ -33,6 +34,7 @@ app = typer.Typer(
 )
 app.add_typer(fare_app, name="fare")
 app.add_typer(db_app, name="db")
+app.add_typer(operators_app, name="operators")
 
 
 def _settings() -> Settings:
@@ -163,6 +165,7 @@ def verify() -> None:
 def seed(riders: Annotated[int, typer.Option()] = 1000) -> None:
     """Create the demo world (if absent) and publish the device registry to Redis."""
     from farechain.migrate import upgrade
+    from operators.seed import add_demo_accounts
     from storage.engine import make_engine
     from trips.seed import seed as seed_world
 
@@ -174,6 +177,7 @@ def seed(riders: Annotated[int, typer.Option()] = 1000) -> None:
     path = settings.var_dir / "demo-credentials.json"
     with Session(engine) as session:
         seed_world(session, client, fare.load_tariffs(), riders=riders, credentials_path=path)
+        add_demo_accounts(session, path)
     typer.echo(f"seeded; credentials in {path}")
 
 

@@ -74,6 +74,18 @@ class PaymentSettings(BaseModel):
     pause_after_send: bool = False
 
 
+class OperatorsSettings(BaseModel):
+    """The operators' back office: business days, settlement schedule, journal limits."""
+
+    # The business day starts at this many minutes past local midnight (04:30).
+    day_cut_min: int = Field(default=270, ge=0, lt=1440)
+    settle_interval_s: float = Field(default=300.0, gt=0)
+    # Wait this long after a day ends before settling it, for the last trips to land.
+    settle_grace_min: int = Field(default=30, ge=0)
+    reconcile_max_rows: int = Field(default=2_000_000, ge=1)
+    reconcile_sort_rows: int = Field(default=50_000, ge=1)
+
+
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -98,6 +110,7 @@ class Settings(BaseSettings):
     verify: VerifySettings = VerifySettings()
     server: ServerSettings = ServerSettings()
     payments: PaymentSettings = PaymentSettings()
+    operators: OperatorsSettings = OperatorsSettings()
 
     @property
     def database_url_or_default(self) -> str:

@@ -24,6 +24,7 @@ from farechain.migrate import upgrade
 from farechain.payments_setup import sign_demo_agreements
 from farechain.settings import Settings
 from ledger import keyfiles
+from operators.seed import add_demo_accounts
 from storage.engine import make_engine
 from storage.redis_server import EmbeddedRedis
 from trips.seed import seed
@@ -53,6 +54,7 @@ def run_system(settings: Settings, *, riders: int) -> int:
         credentials = var / "demo-credentials.json"
         with Session(engine) as session:
             seed(session, client, fare.load_tariffs(), riders=riders, credentials_path=credentials)
+            add_demo_accounts(session, credentials)
         sign_demo_agreements(settings, engine)
         client.close()
         engine.dispose()
@@ -106,6 +108,8 @@ def run_system(settings: Settings, *, riders: int) -> int:
             "batcher": [sys.executable, "-m", "farechain.cli", "batcher"],
             # Payments after each block; the sandbox provider and its webhooks run in it.
             "payments": [sys.executable, "-m", "farechain.cli", "payments-worker"],
+            # Settles each business day once it ends: one signed statement per operator.
+            "settler": [sys.executable, "-m", "farechain.cli", "operators", "settler"],
         }
         for name, command in commands.items():
             children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
@@ -149,7 +153,7 @@ def _wait(children: list[tuple[str, subprocess.Popen[bytes]]]) -> int:
 
 
 def _stop(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
-    for _, child in children:  # started in the order witness, api, sweeper, batcher
+    for _, child in children:  # started in the order witness, api, sweeper, batcher, settler
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
             try:

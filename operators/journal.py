@@ -126,7 +126,8 @@ def _layout(header: list[str]) -> tuple[str, dict[str, int]]:
     if set(OURS) <= set(where):
         known, layout = set(OURS), "ours"
     elif set(TIDES_REQUIRED) <= set(where):
-        known, layout = set(TIDES_COLUMNS), "tides"
+        # ledger_index: our own TIDES export's extra column, so it can be sent back
+        known, layout = {*TIDES_COLUMNS, "ledger_index"}, "tides"
     else:
         raise JournalError(
             f"expected the columns {','.join(OURS)} or the TIDES fare_transactions columns "
