@@ -5,6 +5,7 @@
     farechain bench proofs --sizes 10000,100000,1000000
     farechain bench pricing | merkle | invoice
     farechain bench ingest --taps-per-s 4000 --for 30s --workers 2
+    farechain bench reconcile --rows 1000000 | settle --trips 1000000 --db postgresql
 
 Each prints `stage  figure  value` lines; `--json FILE` appends them, with the time, the
 load average and the commit, so runs can be compared. Load from other programs skews
@@ -228,6 +229,37 @@ def ingest(
     if not summary.correct:
         typer.echo(summary.render(), err=True)
         raise typer.Exit(1)
+
+
+@app.command()
+def reconcile(
+    rows: Annotated[int, typer.Option(help="journal rows (and as many ledger taps)")] = 1_000_000,
+    chunk_rows: Annotated[int, typer.Option(help="rows sorted in memory at once")] = 50_000,
+    json_path: JsonOption = None,
+) -> None:
+    """Reconciliation of a generated journal: rows/s and peak memory (no database)."""
+    from bench.operators import bench_reconcile
+
+    _report("reconcile", bench_reconcile(rows, chunk_rows), json_path)
+
+
+@app.command()
+def settle(
+    trips: Annotated[int, typer.Option(help="trips in the business day")] = 1_000_000,
+    db: DbOption = None,
+    postgres: PostgresOption = "postgresql://postgres@127.0.0.1:5432/postgres",
+    json_path: JsonOption = None,
+) -> None:
+    """Settling a business day of N trips: clearing and the signed statements."""
+    from bench.databases import bench_database
+    from bench.operators import bench_settle
+
+    def run(workdir: Path) -> None:
+        for kind in db or ["postgresql"]:
+            with bench_database(kind, workdir, postgres) as url:
+                _report(f"settle[{kind}]", bench_settle(url, trips), json_path)
+
+    _with_workdir(run)
 
 
 @app.command("all")
