@@ -29,11 +29,11 @@ from ledger import api as ledger_api
 from ledger.keyfiles import load_log_signers, load_verifier_keys
 from ledger.keys import Verifier
 from ledger.store import LedgerWriter
-from payments import api as payments_api
 from operators import api as operators_api
 from operators import console as operators_console
 from operators.api import OperatorsConfig
 from operators.reconcile import ReconcileLimits
+from payments import api as payments_api
 from plumbing import problems
 from storage.engine import make_engine
 from trips import api as trips_api
