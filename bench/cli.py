@@ -3,7 +3,7 @@
     farechain bench all                      # every stage at modest sizes
     farechain bench batcher --events 50000 --db sqlite --db postgresql
     farechain bench proofs --sizes 10000,100000,1000000
-    farechain bench pricing | merkle | invoice
+    farechain bench pricing | merkle | invoice | ridecodes
     farechain bench ingest --taps-per-s 4000 --for 30s --workers 2
     farechain bench reconcile --rows 1000000 | settle --trips 1000000 --db postgresql
 
@@ -184,6 +184,17 @@ def invoice(
 
 
 @app.command()
+def ridecodes(
+    n: Annotated[int, typer.Option(help="codes per figure")] = 5_000,
+    json_path: JsonOption = None,
+) -> None:
+    """Ride-code verifications per second on one core, and the QR payload's size."""
+    from bench.ridecodes import run_bench
+
+    _report("ridecodes", run_bench(n), json_path)
+
+
+@app.command()
 def ingest(
     taps_per_s: Annotated[float, typer.Option(help="offered rate (more than it can take)")] = 4000,
     for_: Annotated[str, typer.Option("--for")] = "30s",
@@ -273,6 +284,7 @@ def all_stages(
     pricing(n=20_000, json_path=json_path)
     merkle(sizes="10000,100000", json_path=json_path)
     invoice(n=500, json_path=json_path)
+    ridecodes(n=5_000, json_path=json_path)
     proofs(sizes="10000,100000,1000000", db=dbs, postgres=postgres, json_path=json_path)
     batcher(events=20_000, db=dbs, postgres=postgres, json_path=json_path)
     ingest(for_="30s", json_path=json_path)
