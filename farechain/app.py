@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 import fare
+from farechain import ride_codes
 from farechain.payments_setup import make_policy, make_provider
 from farechain.settings import Settings
 from gates import api as gates_api
@@ -35,6 +36,7 @@ from operators.api import OperatorsConfig
 from operators.reconcile import ReconcileLimits
 from payments import api as payments_api
 from plumbing import problems
+from ridecodes import api as ridecodes_api
 from storage.engine import make_engine
 from trips import api as trips_api
 from trips.documents import TRIP_SALES
@@ -53,6 +55,7 @@ def make_tap_desk(
             idempotency_ttl_h=settings.gates.idempotency_ttl_h,
         ),
         station_operators={s.id: s.operators for s in network.stations.values()},
+        ride_codes=ride_codes.verifier_source(settings),
     )
 
 
@@ -107,6 +110,7 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
         app.state.var_dir = settings.var_dir  # invoice exports are written under it
         app.state.sale_context = TRIP_SALES  # what invoice documents say of each trip
         app.state.redis = client
+        app.state.ride_code_issuing = ride_codes.issuing(settings)
         app.state.tap_desk = make_tap_desk(settings, client, network)
         # API handlers that change an invoice's status append ledger records themselves;
         # the ledger head lock orders them with the batcher's blocks.
@@ -138,7 +142,13 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
     problems.install(app)
     if device_edge:
         app.serve_devices_first()
-    routers = (gates_api.router, *invoicing_routers, trips_api.router, ledger_api.router)
+    routers = (
+        gates_api.router,
+        *invoicing_routers,
+        trips_api.router,
+        ridecodes_api.router,
+        ledger_api.router,
+    )
     for router in (*routers, payments_api.me_router, payments_api.webhook_router):
         app.include_router(router)
     app.include_router(operators_api.router)

@@ -21,6 +21,7 @@ import typer
 from sqlalchemy.orm import Session
 
 import fare
+from farechain import ride_codes
 from farechain.db_cli import app as db_app
 from farechain.fare_cli import app as fare_app
 from farechain.operators_cli import app as operators_app
@@ -178,6 +179,7 @@ def seed(riders: Annotated[int, typer.Option()] = 1000) -> None:
     with Session(engine) as session:
         seed_world(session, client, fare.load_tariffs(), riders=riders, credentials_path=path)
         add_demo_accounts(session, path)
+        ride_codes.prepare(settings, session, client)
     typer.echo(f"seeded; credentials in {path}")
 
 
@@ -239,6 +241,26 @@ def rotate_key(
     else:
         new = keyfiles.start_rotation(path, origin)
         typer.echo(f"added {new.verifier.vkey}; restart the batcher and the API to use it")
+
+
+@app.command("rotate-ride-code-key")
+def rotate_ride_code_key() -> None:
+    """A new ride-code issuer key signs from now on; certificates of the old stay valid."""
+    import time
+
+    from ridecodes.keyfiles import rotate_issuer_key
+
+    settings = _settings()
+    new = rotate_issuer_key(
+        settings.ride_issuer_key_path,
+        settings.ride_issuer_set_path,
+        now=int(time.time()),
+        max_span_s=settings.ride_codes.max_certificate_span_days * 86_400,
+    )
+    typer.echo(
+        f"issuing with key {new.key_id.hex()}; gates accept the old keys' certificates"
+        " until they expire (API processes notice within seconds)"
+    )
 
 
 @app.command()

@@ -35,6 +35,16 @@ class GateSettings(BaseModel):
     sweep_interval_s: float = Field(default=5.0, gt=0)
 
 
+class RideCodeSettings(BaseModel):
+    """Signed ride codes: how far a code's time may be from the scan, how long certificates last."""
+
+    window_s: int = Field(default=60, ge=1)
+    certificate_validity_days: int = Field(default=7, ge=1)
+    # The longest certificate a gate accepts (demo phones start days back, see
+    # ridecodes/demo.py); it also bounds what a leaked retired issuer key could mint.
+    max_certificate_span_days: int = Field(default=14, ge=1)
+
+
 class VerifySettings(BaseModel):
     """Public invoice verification: requests allowed per window, per invoice and per client."""
 
@@ -108,6 +118,7 @@ class Settings(BaseSettings):
     gates: GateSettings = GateSettings()
     ledger: LedgerSettings = LedgerSettings()
     verify: VerifySettings = VerifySettings()
+    ride_codes: RideCodeSettings = RideCodeSettings()
     server: ServerSettings = ServerSettings()
     payments: PaymentSettings = PaymentSettings()
     operators: OperatorsSettings = OperatorsSettings()
@@ -131,3 +142,13 @@ class Settings(BaseSettings):
     def witness_keys_path(self) -> Path:
         """The verifier keys of the witnesses whose cosignatures the log accepts."""
         return self.var_dir / "keys" / "witnesses.pub"
+
+    @property
+    def ride_issuer_key_path(self) -> Path:
+        """The ride-code issuer's active private key."""
+        return self.var_dir / "keys" / "ride-issuer.key"
+
+    @property
+    def ride_issuer_set_path(self) -> Path:
+        """Every ride-code issuer key gates accept, as GET /v1/ride-codes/issuer-keys shows it."""
+        return self.var_dir / "keys" / "ride-issuers.json"

@@ -20,6 +20,7 @@ import redis
 from sqlalchemy.orm import Session
 
 import fare
+from farechain import ride_codes
 from farechain.migrate import upgrade
 from farechain.payments_setup import sign_demo_agreements
 from farechain.settings import Settings
@@ -55,7 +56,10 @@ def run_system(settings: Settings, *, riders: int) -> int:
         with Session(engine) as session:
             seed(session, client, fare.load_tariffs(), riders=riders, credentials_path=credentials)
             add_demo_accounts(session, credentials)
+            issued = ride_codes.prepare(settings, session, client)
         sign_demo_agreements(settings, engine)
+        if issued:
+            print(f"issued {issued} demo ride-code certificates (var/{ride_codes.DEMO_PHONES})")
         client.close()
         engine.dispose()
         env = {

@@ -23,9 +23,10 @@ from pydantic import TypeAdapter, ValidationError
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gates.errors import DeviceUnauthorized, GateError
+from gates.errors import DeviceUnauthorized
 from gates.schemas import Ident, TapCreate, TaxiTripCreate
 from gates.service import TapDesk
+from plumbing.errors import DomainError
 from plumbing.problems import (
     MEDIA_TYPE,
     domain_problem,
@@ -74,7 +75,7 @@ async def serve_device_post(
         else:
             trip = _parsed(TaxiTripCreate.model_validate_json, body, "body")
             accepted, replayed = await desk.record_taxi_trip(device_id, token, trip)
-    except GateError as error:
+    except DomainError as error:  # the gates' own, and the ride-code check's refusals
         return Reply(error.status_code, domain_problem(error))
     except _Invalid as invalid:
         return Reply(422, invalid_request(invalid.errors))

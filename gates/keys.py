@@ -6,7 +6,14 @@ STREAM = "fc:trip-ends"  # trip-end events, one consumer group
 GROUP = "batchers"
 OPEN_JOURNEYS = "fc:open"  # sorted set: rider id -> entry time (ms) of the open journey
 DEVICES = "fc:devices"  # hash: device id -> JSON of its registration
-RIDERS = "fc:riders"  # hash: rider id -> "ok" | "blocked"
+RIDERS = "fc:riders"  # hash: rider id -> "ok" | "blocked" (the deny list: "blocked")
+# hash: rider id -> JSON {"reason": str, "owed_fen": int}: why a "blocked" rider is
+# refused, shown in the gate's answer. Whoever blocks a rider writes both (see
+# gates.registry.deny_rider); a blocked rider with no entry is refused without a reason.
+DENY = "fc:deny"
+# sorted set: serial (16 hex digits) of a revoked ride-code certificate -> its
+# valid_until (unix s); members past that time are pruned at each revocation.
+REVOKED_CERTIFICATES = "fc:revoked"
 
 
 def journey(rider_id: str) -> str:
@@ -15,6 +22,11 @@ def journey(rider_id: str) -> str:
 
 def idempotency(event_id: str) -> str:
     return f"fc:idem:{event_id}"
+
+
+def ride_nonce(serial: bytes, nonce: bytes) -> str:
+    """A ride code already used: set with the tap, expiring once no window admits it."""
+    return f"fc:nonce:{serial.hex()}{nonce.hex()}"
 
 
 DEAD_LETTERS = "fc:dead"  # trip-ends that could not be priced, with the reason

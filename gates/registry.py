@@ -7,9 +7,12 @@ a Redis that lost its data is refilled at the next start.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import redis
+import redis.asyncio as aioredis
 
 from gates import keys
 from plumbing.tokens import token_matches
@@ -46,3 +49,39 @@ def publish_riders(client: redis.Redis, standing: dict[str, bool]) -> None:
     for start in range(0, len(items), 10_000):
         chunk = items[start : start + 10_000]
         client.hset(keys.RIDERS, mapping={r: "ok" if ok else "blocked" for r, ok in chunk})
+
+
+def deny_rider(client: redis.Redis, rider_id: str, *, reason: str, owed_fen: int = 0) -> None:
+    """Put a rider on the deny list with the reason the gate will show."""
+    with client.pipeline() as pipe:
+        pipe.hset(keys.DENY, rider_id, json.dumps({"reason": reason, "owed_fen": owed_fen}))
+        pipe.hset(keys.RIDERS, rider_id, "blocked")
+        pipe.execute()
+
+
+def allow_rider(client: redis.Redis, rider_id: str) -> None:
+    with client.pipeline() as pipe:
+        pipe.hdel(keys.DENY, rider_id)
+        pipe.hset(keys.RIDERS, rider_id, "ok")
+        pipe.execute()
+
+
+Revoked = Sequence[tuple[str, int]]  # (certificate serial hex, valid_until unix s)
+
+
+def publish_revoked(client: redis.Redis, revoked: Revoked) -> None:
+    """Every revoked certificate still valid (at start-up, from the database)."""
+    with client.pipeline() as pipe:
+        pipe.zremrangebyscore(keys.REVOKED_CERTIFICATES, "-inf", int(time.time()))
+        if revoked:
+            pipe.zadd(keys.REVOKED_CERTIFICATES, dict(revoked))
+        pipe.execute()
+
+
+async def revoke_serials(client: aioredis.Redis, revoked: Revoked) -> None:
+    """Refuse these certificates at every gate from now on (a lost phone)."""
+    async with client.pipeline() as pipe:
+        pipe.zremrangebyscore(keys.REVOKED_CERTIFICATES, "-inf", int(time.time()))
+        if revoked:
+            pipe.zadd(keys.REVOKED_CERTIFICATES, dict(revoked))
+        await pipe.execute()

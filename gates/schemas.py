@@ -9,13 +9,18 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 # Ids travel inside JSON built by a Lua script and inside Redis key names, so they are
 # restricted to characters that need no escaping anywhere.
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+# The code the rider's phone shows (ridecodes/wire.py), base64url without padding: 271
+# characters for an 8-character rider id. The gate's check says what is wrong with it.
+RideCodeText = Annotated[
+    str, Field(min_length=1, max_length=400, description="the rider's ride code, base64url")
+]
 
 
 class TapCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_id: Ident
-    rider: Ident
+    ride_code: RideCodeText
     kind: Literal["entry", "exit", "board"]
     at: AwareDatetime
     # A gate normally taps for its own station; a roaming validator may name one.
@@ -26,7 +31,7 @@ class TaxiTripCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_id: Ident
-    rider: Ident
+    ride_code: RideCodeText  # scanned when the trip ends
     started_at: AwareDatetime
     ended_at: AwareDatetime
     distance_m: int = Field(ge=0, le=1_000_000)

@@ -1,28 +1,35 @@
 """Taps in, trip-end events out: the device edge's one service.
 
-Each tap is checked (device, token, kind, time, station), then handed to one Lua script
-that does the idempotency check, the pairing and the XADD atomically (gates/taps.lua),
-run over the process's pipelined connection (gates/script_runner.py). Nothing here
-touches the database.
+Each tap is checked (device, token, kind, time, station), its ride code verified
+offline (the signatures, validity and time window: no database, no network), then
+handed to one Lua script that does the idempotency, revocation, deny-list and replay
+checks, the pairing and the XADD atomically (gates/taps.lua), run over the process's
+pipelined connection (gates/script_runner.py). Nothing here touches the database.
+
+The verifier is passed in (`RideCodeCheck`: ridecodes.verify.RideCodeVerifier in
+farechain), so the gates know no ride-code package and the issuer's keys can change
+under a running process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import redis.asyncio as aioredis
 
 from gates import keys, stream
 from gates.errors import (
+    CertificateRevoked,
     DeviceUnauthorized,
     EventIdConflict,
+    RideCodeReplayed,
     RiderRefused,
     TapForbidden,
     TapRejected,
@@ -37,6 +44,24 @@ TAPS_SCRIPT = (Path(__file__).parent / "taps.lua").read_text()
 
 _KINDS_BY_DEVICE = {"gate": ("entry", "exit"), "validator": ("board",), "meter": ()}
 _DEVICE_CACHE_S = 30.0
+
+
+class VerifiedRideCode(Protocol):
+    @property
+    def rider(self) -> str: ...
+    @property
+    def serial(self) -> bytes: ...
+    @property
+    def nonce(self) -> bytes: ...
+
+
+class RideCodeCheck(Protocol):
+    """The offline check; raises a DomainError naming why a code is refused."""
+
+    @property
+    def window_s(self) -> int: ...
+
+    def verify_text(self, text: str, *, at: int) -> VerifiedRideCode: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +81,11 @@ class TapDesk:
         taps_script: ScriptRunner,
         limits: TapLimits,
         station_operators: Mapping[str, frozenset[str]],
+        ride_codes: Callable[[], RideCodeCheck],
     ) -> None:
+        """`ride_codes` gives the verifier of the issuer keys in force (cheap to call)."""
         self._redis = client
+        self._ride_codes = ride_codes
         self._script = taps_script
         self._limits = limits
         self._station_operators = station_operators
@@ -87,8 +115,9 @@ class TapDesk:
         else:
             body["route"] = device.route
             mode, kind = "bus", "end"
-        fingerprint = f"{device.id}|{tap.kind}|{tap.rider}|{at.isoformat()}|{station}"
-        return await self._submit(tap.event_id, tap.rider, kind, mode, body, fingerprint)
+        code = self._verified(tap.ride_code, at)
+        fingerprint = f"{device.id}|{tap.kind}|{code.rider}|{at.isoformat()}|{station}"
+        return await self._submit(tap.event_id, code, kind, mode, body, fingerprint)
 
     async def record_taxi_trip(
         self, device_id: str, token: str, trip: TaxiTripCreate
@@ -108,31 +137,42 @@ class TapDesk:
             "distance_m": trip.distance_m,
             "waiting_s": trip.waiting_s,
         }
+        code = self._verified(trip.ride_code, ended)
         fingerprint = (
-            f"{device.id}|taxi|{trip.rider}|{started.isoformat()}|{ended.isoformat()}"
+            f"{device.id}|taxi|{code.rider}|{started.isoformat()}|{ended.isoformat()}"
             f"|{trip.distance_m}|{trip.waiting_s}"
         )
-        return await self._submit(trip.event_id, trip.rider, "end", "taxi", body, fingerprint)
+        return await self._submit(trip.event_id, code, "end", "taxi", body, fingerprint)
+
+    def _verified(self, text: str, scanned: datetime) -> VerifiedRideCode:
+        # The window is checked against the scan's own time, so a gate that was offline
+        # and posts its taps late (and a retry with the same event_id) is judged as at
+        # the scan.
+        return self._ride_codes().verify_text(text, at=int(scanned.timestamp()))
 
     async def _submit(
         self,
         event_id: str,
-        rider: str,
+        code: VerifiedRideCode,
         kind: str,
         mode: str,
         body: dict[str, Any],
         fingerprint: str,
     ) -> tuple[TapAccepted, bool]:
+        rider = code.rider
         now_ms = int(time.time() * 1000)
         body["received_ms"] = now_ms
         digest = hashlib.sha256(fingerprint.encode()).hexdigest()
-        outcome, value = await self._script(
+        reply = await self._script(
             [
                 keys.idempotency(event_id),
                 keys.journey(rider),
                 keys.OPEN_JOURNEYS,
                 keys.STREAM,
                 keys.RIDERS,
+                keys.REVOKED_CERTIFICATES,
+                keys.ride_nonce(code.serial, code.nonce),
+                keys.DENY,
             ],
             [
                 digest,
@@ -143,13 +183,15 @@ class TapDesk:
                 self._limits.idempotency_ttl_h * 3600,
                 mode,
                 stream.FIELD,
+                code.serial.hex(),
+                # A code is accepted for scans up to window_s either side of its
+                # timestamp, so two scans of one code are at most 2 x window_s apart.
+                2 * self._ride_codes().window_s + 1,
             ],
         )
-        outcome, value = outcome.decode(), value.decode()
+        outcome, value, *more = (part.decode() for part in reply)
         if outcome == "error":
-            if value == "unknown_rider":
-                raise UnknownRider(f"no rider {rider!r}")
-            raise RiderRefused(f"rider {rider!r} is blocked")
+            _refuse(value, rider, code.serial, more)
         if outcome == "replay":
             seen_digest, status = value.split("|", 1)
             if seen_digest != digest:
@@ -201,3 +243,30 @@ class TapDesk:
                 f"{station!r}, operated by {', '.join(sorted(operators))}"
             )
         return station
+
+
+def _refuse(why: str, rider: str, serial: bytes, more: list[str]) -> None:
+    if why == "unknown_rider":
+        raise UnknownRider(f"no rider {rider!r}")
+    if why == "revoked":
+        raise CertificateRevoked(
+            f"the ride code's certificate {serial.hex()} was revoked (a lost phone?);"
+            " the rider must renew the code on an enrolled phone",
+            reason="revoked",
+        )
+    if why == "replayed":
+        raise RideCodeReplayed(
+            "this ride code was used already; the phone shows a fresh one every few seconds",
+            reason="replayed",
+        )
+    deny = orjson.loads(more[0]) if more and more[0] else {}
+    if not deny:
+        raise RiderRefused(f"rider {rider!r} is blocked", reason="blocked")
+    owed = int(deny.get("owed_fen", 0))
+    raise RiderRefused(
+        f"rider {rider!r} is blocked: {deny.get('reason', 'on the deny list')}"
+        + (f"; owes {owed // 100}.{owed % 100:02d} yuan ({owed} fen)" if owed else ""),
+        reason="blocked",
+        deny_reason=deny.get("reason"),
+        owed_fen=owed,
+    )

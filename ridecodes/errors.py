@@ -1,5 +1,7 @@
 """Why a ride code, a certificate or a phone request is refused, each with its HTTP status.
 
+The refusals that need shared state (a revoked certificate, a replayed code, a rider on
+the deny list) are the gates' (gates/errors.py), decided in Redis with the tap.
 Every refusal of a ride code carries `reason` (a stable word the gate and the web client
 can act on) besides the sentence in `detail`.
 
@@ -10,8 +12,6 @@ RideCodeError
 ├── RetiredIssuerKey       403  the issuer key was retired before this certificate was made
 ├── CertificateExpired     403  the scan is outside the certificate's validity
 ├── RideCodeOutOfWindow    403  the code's timestamp is too old or ahead of the scan
-├── CertificateRevoked     403  the certificate's serial is on the revocation set
-├── RideCodeReplayed       409  this code's nonce was already used within the window
 ├── PhoneNotFound          404  no such phone among the rider's own
 ├── PhoneRevoked           409  the phone was revoked: no new certificate for it
 └── PhoneKeyInvalid        422  the enrolled public key is not a raw 32-byte Ed25519 key
@@ -25,7 +25,6 @@ from plumbing.errors import DomainError
 
 __all__ = [
     "CertificateExpired",
-    "CertificateRevoked",
     "PhoneKeyInvalid",
     "PhoneNotFound",
     "PhoneRevoked",
@@ -34,7 +33,6 @@ __all__ = [
     "RideCodeForged",
     "RideCodeMalformed",
     "RideCodeOutOfWindow",
-    "RideCodeReplayed",
     "UnknownIssuerKey",
 ]
 
@@ -77,17 +75,6 @@ class CertificateExpired(RideCodeError):
 class RideCodeOutOfWindow(RideCodeError):
     title = "Ride code out of its time window"
     reason = "clock_off"
-
-
-class CertificateRevoked(RideCodeError):
-    title = "Certificate revoked"
-    reason = "revoked"
-
-
-class RideCodeReplayed(RideCodeError):
-    status_code = 409
-    title = "Ride code already used"
-    reason = "replayed"
 
 
 class PhoneNotFound(RideCodeError):

@@ -12,14 +12,22 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
-from ridecodes.wire import CERT_CONTEXT, Category, Certificate, issuer_key_id
+from ridecodes.errors import RideCodeMalformed
+from ridecodes.wire import CERT_CONTEXT, Category, Certificate, b64url, from_b64url, issuer_key_id
 
 __all__ = ["IssuerKey", "IssuerSigner", "KeySet", "issue_certificate"]
 
@@ -58,6 +66,40 @@ class KeySet:
             others = tuple(k.retire(retire_others_at) for k in others)
         return KeySet((*others, key))
 
+    def to_document(self) -> dict[str, Any]:
+        """The published form (the public endpoint's and the key file's)."""
+        return {
+            "keys": [
+                {
+                    "key_id": k.key_id.hex(),
+                    "public_key": b64url(k.public_key),
+                    "created_at": _rfc3339(k.created_at),
+                    "retired_at": None if k.retired_at is None else _rfc3339(k.retired_at),
+                }
+                for k in self.keys
+            ]
+        }
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> KeySet:
+        """What a gate fetched from the public endpoint; each key id is checked."""
+        keys = []
+        for entry in document["keys"]:
+            public_key = from_b64url(entry["public_key"], "issuer public key")
+            if len(public_key) != 32:
+                raise RideCodeMalformed(f"expected a 32-byte issuer key, got {len(public_key)}")
+            key = IssuerKey(
+                public_key,
+                created_at=_unix(entry["created_at"]),
+                retired_at=None if entry["retired_at"] is None else _unix(entry["retired_at"]),
+            )
+            if key.key_id.hex() != entry["key_id"]:
+                raise RideCodeMalformed(
+                    f"issuer key {entry['key_id']} has key id {key.key_id.hex()}"
+                )
+            keys.append(key)
+        return cls(tuple(keys))
+
     def pruned(self, now: int, max_validity_s: int) -> KeySet:
         """Without the retired keys whose every certificate has expired by `now`."""
         return KeySet(
@@ -82,6 +124,9 @@ class IssuerSigner:
     @classmethod
     def generate(cls) -> IssuerSigner:
         return cls(Ed25519PrivateKey.generate())
+
+    def seed(self) -> bytes:
+        return self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
 
     def sign(self, body: bytes) -> bytes:
         return self._private.sign(CERT_CONTEXT + body)
@@ -115,3 +160,11 @@ def issue_certificate(
         category=category,
     )
     return replace(unsigned, signature=signer.sign(unsigned.body()))
+
+
+def _rfc3339(unix_s: int) -> str:
+    return datetime.fromtimestamp(unix_s, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _unix(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp())

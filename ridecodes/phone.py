@@ -9,7 +9,12 @@ from __future__ import annotations
 import secrets
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from ridecodes.wire import CODE_CONTEXT, b64url
 
@@ -25,6 +30,10 @@ class Phone:
     @classmethod
     def from_seed(cls, seed: bytes) -> Phone:
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
+
+    def seed(self) -> bytes:
+        """The private key's 32 bytes (the demo keeps its phones in a file)."""
+        return self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
 
     def code(self, timestamp: int, nonce: bytes | None = None) -> bytes:
         """The ride code the phone shows at `timestamp` (unix seconds, its clock)."""

@@ -54,9 +54,13 @@ class VerifiedCode:
 class RideCodeVerifier:
     """Checks ride codes against one issuer key set; one per key set, reused."""
 
-    def __init__(self, keys: KeySet, *, window_s: int, cache_size: int = 100_000) -> None:
+    def __init__(
+        self, keys: KeySet, *, window_s: int, max_span_s: int, cache_size: int = 100_000
+    ) -> None:
+        """`max_span_s`: the longest validity the issuer grants a certificate."""
         self.keys = keys
         self.window_s = window_s
+        self.max_span_s = max_span_s
         self._issuers = {
             k.key_id: (k, Ed25519PublicKey.from_public_bytes(k.public_key)) for k in keys.keys
         }
@@ -117,6 +121,12 @@ class RideCodeVerifier:
             raise RideCodeForged(
                 "the issuer's signature on the certificate does not verify"
             ) from None
+        if certificate.valid_until - certificate.valid_from > self.max_span_s:
+            raise CertificateExpired(
+                f"the certificate spans {certificate.valid_until - certificate.valid_from} s;"
+                f" the issuer grants at most {self.max_span_s} s"
+            )
+        # Together with the span limit, this bounds what a leaked retired key can mint.
         if key.retired_at is not None and certificate.valid_from >= key.retired_at:
             raise RetiredIssuerKey(
                 f"issuer key {key.key_id.hex()} was retired at {key.retired_at} (unix s),"

@@ -1,7 +1,8 @@
-"""Typed builders for tests: settings, a seeded demo world, tap bodies."""
+"""Typed builders for tests: settings, a seeded demo world, tap bodies with ride codes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import uuid
@@ -15,9 +16,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import fare
+from farechain import ride_codes
 from farechain.settings import Settings
 from ledger import keyfiles
 from ledger.store import LedgerWriter
+from ridecodes.issuer import IssuerSigner, issue_certificate
+from ridecodes.phone import Phone
+from ridecodes.wire import Category
 from trips.audit import audit
 from trips.batcher import Batcher, BatcherLimits
 from trips.sealer import Sealer
@@ -31,8 +36,10 @@ def make_settings(var_dir: Path, database_url: str, redis_url: str) -> Settings:
 def make_world(
     engine: Engine, client: redis.Redis, settings: Settings, *, riders: int = 5
 ) -> dict[str, Any]:
-    """Seed the demo world and the log key; returns the demo credentials."""
+    """Seed the demo world, the log key and the ride-code issuer key (TEST_ISSUER_SEED,
+    so `ride_code` makes codes its gates accept); returns the demo credentials."""
     keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
+    ride_codes.ensure_issuer_key(settings, seed=TEST_ISSUER_SEED)
     with Session(engine) as session:
         world = seed(
             session,
@@ -41,7 +48,36 @@ def make_world(
             riders=riders,
             credentials_path=settings.var_dir / "demo-credentials.json",
         )
+        ride_codes.prepare(settings, session, client)
     return world.credentials
+
+
+TEST_ISSUER_SEED = hashlib.sha256(b"farechain test ride-code issuer").digest()
+_PHONES: dict[str, Phone] = {}
+
+
+def rider_phone(rider: str, *, signer: IssuerSigner | None = None) -> Phone:
+    """The rider's phone (one per rider and test session), certified for days either side."""
+    phone = _PHONES.get(rider) if signer is None else None
+    if phone is None:
+        phone = Phone()
+        now = int(datetime.now(UTC).timestamp())
+        phone.certificate = issue_certificate(
+            signer or IssuerSigner.from_seed(TEST_ISSUER_SEED),
+            rider=rider,
+            phone_key=phone.public_key,
+            valid_from=now - 4 * 86_400,
+            valid_until=now + 4 * 86_400,
+            category=Category.ADULT,
+        ).to_bytes()
+        if signer is None:
+            _PHONES[rider] = phone
+    return phone
+
+
+def ride_code(rider: str, at: datetime | None = None) -> str:
+    """A fresh code from the rider's phone, made at `at` (the scan's time)."""
+    return rider_phone(rider).code_text(int((at or datetime.now(UTC)).timestamp()))
 
 
 def device(credentials: dict[str, Any], device_id: str) -> tuple[str, dict[str, str]]:
@@ -66,7 +102,7 @@ def tap(
     moment = at or datetime.now(UTC)
     return {
         "event_id": event_id or uuid.uuid4().hex,
-        "rider": rider,
+        "ride_code": ride_code(rider, moment),
         "kind": kind,
         "at": moment.isoformat(),
         **extra,

@@ -24,7 +24,15 @@ from farechain.app import create_app, make_tap_desk
 from gates import keys
 from gates.edge import MAX_BODY_BYTES, DeviceEdge
 from gates.sweeper import Sweeper
-from tests.builders import device, make_settings, make_world, minutes_ago, stream_events, tap
+from tests.builders import (
+    device,
+    make_settings,
+    make_world,
+    minutes_ago,
+    ride_code,
+    stream_events,
+    tap,
+)
 from trips.models import Rider
 from trips.seed import publish_registry
 
@@ -127,7 +135,7 @@ def test_bus_boarding_and_taxi_report_are_trip_ends_at_once(
     now = datetime.now(UTC)
     trip = {
         "event_id": "taxi-1-0001",
-        "rider": "r0000003",
+        "ride_code": ride_code("r0000003", now),
         "started_at": (now - timedelta(minutes=25)).isoformat(),
         "ended_at": now.isoformat(),
         "distance_m": 12_400,
@@ -150,12 +158,12 @@ def _assert_problem(answer: Any, status: int, words: str) -> None:
     ("change", "status", "words"),
     [
         (lambda b: {**b, "kind": "teleport"}, 422, "kind"),
-        (lambda b: {k: v for k, v in b.items() if k != "rider"}, 422, "rider"),
+        (lambda b: {k: v for k, v in b.items() if k != "ride_code"}, 422, "ride_code"),
         (lambda b: {**b, "at": "yesterday"}, 422, "at"),
         (lambda b: {**b, "at": "2026-01-01T08:00:00"}, 422, "timezone"),
-        (lambda b: {**b, "rider": "r'; DROP"}, 422, "rider"),
+        (lambda b: {**b, "ride_code": "r'; DROP"}, 422, "ride code"),
         (lambda b: {**b, "surprise": 1}, 422, "surprise"),
-        (lambda b: {**b, "rider": "r9999999"}, 422, "no rider"),
+        (lambda b: {**b, "ride_code": ride_code("r9999999")}, 422, "no rider"),
         (
             lambda b: {**b, "at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()},
             422,
@@ -207,7 +215,8 @@ def test_a_reused_event_id_with_another_body_is_a_conflict(
     client, creds = world
     body = tap("r0000001", "exit")
     _post(client, creds, GATE_A, body)
-    _assert_problem(_post(client, creds, GATE_A, {**body, "rider": "r0000002"}), 409, "already")
+    other = {**body, "ride_code": ride_code("r0000002")}
+    _assert_problem(_post(client, creds, GATE_A, other), 409, "already")
     assert len(stream_events(redis_client)) == 1
 
 
@@ -230,7 +239,7 @@ def test_taxi_trip_that_ends_before_it_starts_is_rejected(
     now = datetime.now(UTC)
     trip = {
         "event_id": "t-1",
-        "rider": "r0000001",
+        "ride_code": ride_code("r0000001", now - timedelta(minutes=5)),
         "started_at": now.isoformat(),
         "ended_at": (now - timedelta(minutes=5)).isoformat(),
         "distance_m": 100,

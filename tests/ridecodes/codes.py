@@ -15,6 +15,7 @@ VALID_FROM = 1_790_000_000  # 2026-09-21T14:13:20Z
 VALID_UNTIL = VALID_FROM + 30 * 86_400
 AT = VALID_FROM + 3_600
 WINDOW_S = 60
+MAX_SPAN_S = 30 * 86_400
 
 
 def issuer() -> IssuerSigner:
@@ -26,7 +27,7 @@ def key_set(*signers: IssuerSigner) -> KeySet:
 
 
 def verifier(keys: KeySet | None = None) -> RideCodeVerifier:
-    return RideCodeVerifier(keys or key_set(issuer()), window_s=WINDOW_S)
+    return RideCodeVerifier(keys or key_set(issuer()), window_s=WINDOW_S, max_span_s=MAX_SPAN_S)
 
 
 def phone(

@@ -21,6 +21,7 @@ from ridecodes.issuer import IssuerKey, IssuerSigner, KeySet
 from ridecodes.wire import Category, b64url
 from tests.ridecodes.codes import (
     AT,
+    MAX_SPAN_S,
     NONCE,
     SERIAL,
     VALID_FROM,
@@ -157,3 +158,19 @@ def test_a_certificate_cannot_name_a_bad_rider_or_key() -> None:
         phone("r 1")
     with pytest.raises(ValueError, match="rider id"):
         phone("r" * 33)
+
+
+def test_a_certificate_longer_than_the_issuer_grants_is_refused() -> None:
+    long = phone(valid_until=VALID_FROM + MAX_SPAN_S + 1)
+    with pytest.raises(CertificateExpired, match="spans"):
+        verifier().verify(long.code(AT), at=AT)
+
+
+def test_the_published_key_set_round_trips_and_is_checked() -> None:
+    keys = key_set(issuer()).with_key(IssuerKey(b"n" * 32, VALID_FROM), retire_others_at=AT)
+    document = keys.to_document()
+    assert document["keys"][0]["retired_at"] == "2026-09-21T15:13:20Z"
+    assert KeySet.from_document(document) == keys
+    document["keys"][1]["key_id"] = "00000000"
+    with pytest.raises(RideCodeMalformed, match="key id"):
+        KeySet.from_document(document)
