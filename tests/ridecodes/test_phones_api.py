@@ -64,7 +64,8 @@ def test_list_renew_and_revoke(system: System, redis_client: redis.Redis) -> Non
     ]
     assert client.delete(f"/v1/me/phones/{phone_id}", headers=headers).status_code == 204
     # Both certificates (first and renewed) are on the gates' revocation set.
-    serials = {m.decode() for m in redis_client.zrange(keys.REVOKED_CERTIFICATES, 0, -1)}
+    members: Any = redis_client.zrange(keys.REVOKED_CERTIFICATES, 0, -1)
+    serials = {m.decode() for m in members}
     first = parse_certificate(from_b64url(renewed.json()["certificate"])).serial.hex()
     assert first in serials and len(serials) == 2
     again = client.post(f"/v1/me/phones/{phone_id}/certificate", headers=headers)
