@@ -35,6 +35,8 @@ from loadtest.journal import JournalWriter, Line
 from loadtest.profile import Plan, day_plan, fixed_plan
 from loadtest.travel import Request, Traveller, World
 from loadtest.wire import Link, WireError, header_lines
+from ridecodes.demo import DemoPhone, read_demo_phones
+from ridecodes.phone import Phone
 
 _ATTEMPTS = 4  # a device gives up on a request after this many tries without an answer
 _STARVED_S = 0.05  # every rider of a user is mid-journey: look again this much later
@@ -43,6 +45,9 @@ _STARVED_S = 0.05  # every rider of a user is mid-journey: look again this much 
 def _add_options(parser: Any) -> None:
     group = parser.add_argument_group("farechain")
     group.add_argument("--credentials", default="var/demo-credentials.json")
+    group.add_argument(
+        "--phones", default="", help="the demo riders' phones (default: demo-phones.tsv beside)"
+    )
     group.add_argument("--taps-per-s", type=float, default=0.0, help="hold this rate")
     group.add_argument("--day-in", default="", help="replay a day in this long, e.g. 15m")
     group.add_argument("--peak-taps-per-s", type=float, default=2000.0)
@@ -70,7 +75,18 @@ class _Shared:
     workers: int
     tag: str
     seed: int
+    phones: dict[str, DemoPhone]
     next_local: int = 0
+    handsets: dict[str, Phone] | None = None
+
+    def code(self, rider: str, at: datetime) -> str:
+        """The rider's phone shows a fresh code at the scan's (simulated) time."""
+        if self.handsets is None:
+            self.handsets = {}
+        handset = self.handsets.get(rider)
+        if handset is None:
+            handset = self.handsets[rider] = self.phones[rider].handset()
+        return handset.code_text(int(at.timestamp()))
 
 
 _shared: _Shared | None = None
@@ -96,6 +112,11 @@ def _setup(environment: Any) -> _Shared:
         # later than this run's simulated clock, so an exit would end before it began.
         skip = set(Path(options.exclude_riders).read_text(encoding="utf-8").split())
         credentials["riders"] = [r for r in credentials["riders"] if r["id"] not in skip]
+    phones_path = Path(options.phones or Path(options.credentials).with_name("demo-phones.tsv"))
+    phones = read_demo_phones(phones_path)
+    if not phones:
+        raise ValueError(f"expected the demo riders' phones in {phones_path}; run farechain up")
+    credentials["riders"] = [r for r in credentials["riders"] if r["id"] in phones]
     workers = options.processes if options.processes and options.processes > 0 else 1
     if options.processes == -1:
         workers = os.cpu_count() or 1
@@ -111,6 +132,7 @@ def _setup(environment: Any) -> _Shared:
         workers=workers,
         tag=options.run_tag or format(int(start_epoch), "x"),
         seed=options.seed,
+        phones=phones,
     )
     return _shared
 
@@ -156,6 +178,7 @@ class Rider(User):
             id_prefix=f"lt{shared.tag}-{slot:x}-",
             compression=shared.plan.compression,
             rng=random.Random(f"{shared.seed}-{slot}"),
+            codes=shared.code,
         )
         self.link = Link(
             self.host or "",

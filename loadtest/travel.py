@@ -8,6 +8,9 @@ closed, an exit with no entry) and a few answered requests are sent again with t
 event_id, as a device does when it misses an answer. Owning its riders alone, a
 traveller never sends two taps of one rider at once, so each rider's journal is in the
 order the API saw the taps.
+
+Each tap and meter report carries the rider's ride code, made by `codes(rider, at)`: in
+the Locust suite, the rider's phone signing a fresh code at the scan's time.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import heapq
 import math
 import random
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -115,6 +118,7 @@ class Traveller:
         id_prefix: str,
         compression: float,
         rng: random.Random,
+        codes: Callable[[str, datetime], str],
         mix: Mix | None = None,
     ) -> None:
         if not riders:
@@ -123,6 +127,7 @@ class Traveller:
         self.mix = mix or Mix()
         self.compression = compression
         self._rng = rng
+        self._codes = codes
         self._prefix = id_prefix
         self._seq = 0
         self._idle: deque[str] = deque(riders)
@@ -201,7 +206,12 @@ class Traveller:
 
     def _tap(self, device: Device, rider: str, kind: str, at: datetime) -> Request:
         event_id = self._event_id()
-        body = {"event_id": event_id, "rider": rider, "kind": kind, "at": at.isoformat()}
+        body = {
+            "event_id": event_id,
+            "ride_code": self._codes(rider, at),
+            "kind": kind,
+            "at": at.isoformat(),
+        }
         return Request(device, f"/v1/devices/{device.id}/taps", body, kind, rider, event_id)
 
     def _entry(self, rider: str, sim_now: datetime) -> Request:
@@ -224,7 +234,7 @@ class Traveller:
         event_id = self._event_id()
         body = {
             "event_id": event_id,
-            "rider": rider,
+            "ride_code": self._codes(rider, sim_now),  # the meter scans it at the end
             "started_at": (sim_now - timedelta(seconds=ride_s)).isoformat(),
             "ended_at": sim_now.isoformat(),
             "distance_m": distance_m,

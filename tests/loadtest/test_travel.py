@@ -19,6 +19,12 @@ WORLD = World(
     meters=(Device("taxi-1", "tt"),),
     riders=tuple(f"r{n:07d}" for n in range(1, 41)),
 )
+
+
+def _code(rider: str, at: datetime) -> str:
+    return f"{rider}@{at.isoformat()}"  # the suite's phones sign real ones
+
+
 STATUS = {"entry": "opened", "exit": "closed", "board": "recorded", "taxi": "recorded"}
 
 
@@ -33,6 +39,7 @@ def simulate(
         id_prefix="lt-x-",
         compression=compression,
         rng=random.Random(seed),
+        codes=_code,
         mix=mix,
     )
     sent = []
@@ -109,7 +116,12 @@ def test_taxi_reports_carry_a_plausible_trip() -> None:
 
 def test_a_rider_whose_request_went_unanswered_is_retired() -> None:
     traveller = Traveller(
-        WORLD, WORLD.riders[:1], id_prefix="p-", compression=30, rng=random.Random(1)
+        WORLD,
+        WORLD.riders[:1],
+        id_prefix="p-",
+        compression=30,
+        rng=random.Random(1),
+        codes=_code,
     )
     request = traveller.next_request(0, START)
     assert request is not None
