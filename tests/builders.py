@@ -48,7 +48,6 @@ def make_world(
             riders=riders,
             credentials_path=settings.var_dir / "demo-credentials.json",
         )
-        ride_codes.prepare(settings, session, client)
     return world.credentials
 
 
