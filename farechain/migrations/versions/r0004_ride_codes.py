@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_ride_codes"
-down_revision = "0001_baseline"
+revision = "0004_ride_codes"
+down_revision = "0003_operators"
 branch_labels = None
 depends_on = None
 
