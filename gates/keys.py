@@ -7,10 +7,6 @@ GROUP = "batchers"
 OPEN_JOURNEYS = "fc:open"  # sorted set: rider id -> entry time (ms) of the open journey
 DEVICES = "fc:devices"  # hash: device id -> JSON of its registration
 RIDERS = "fc:riders"  # hash: rider id -> "ok" | "blocked" (the deny list: "blocked")
-# hash: rider id -> JSON {"reason": str, "owed_fen": int}: why a "blocked" rider is
-# refused, shown in the gate's answer. Whoever blocks a rider writes both (see
-# gates.registry.deny_rider); a blocked rider with no entry is refused without a reason.
-DENY = "fc:deny"
 # sorted set: serial (16 hex digits) of a revoked ride-code certificate -> its
 # valid_until (unix s); members past that time are pruned at each revocation.
 REVOKED_CERTIFICATES = "fc:revoked"
@@ -33,5 +29,7 @@ DEAD_LETTERS = "fc:dead"  # trip-ends that could not be priced, with the reason
 BATCHER_LEASE = "fc:batcher-lease"  # the batcher that may write the ledger; others stand by
 VERIFY_RATE_LIMIT = "fc:rl:verify"  # public invoice verification: counters per window
 # hash: rider id -> JSON {"reason": "debt", "owed_fen": n}: why RIDERS says "blocked",
-# so the gate's refusal can say what is owed (written by payments, read at the edge)
+# so the gate's refusal can say what is owed (written by payments, read by taps.lua in
+# the tap's step; gates.registry.deny_rider writes both). A blocked rider with no entry
+# is refused without a reason.
 DENY = "fc:deny"
