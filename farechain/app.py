@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 import fare
+import webclient
 from farechain import ride_codes
 from farechain.payments_setup import make_policy, make_provider
 from farechain.settings import Settings
@@ -39,6 +40,7 @@ from plumbing import problems
 from ridecodes import api as ridecodes_api
 from storage.engine import make_engine
 from trips import api as trips_api
+from trips import signup_api
 from trips.documents import TRIP_SALES
 
 
@@ -142,14 +144,17 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
     problems.install(app)
     if device_edge:
         app.serve_devices_first()
-    routers = (
+    for router in (
         gates_api.router,
         *invoicing_routers,
         trips_api.router,
+        signup_api.router,
         ridecodes_api.router,
         ledger_api.router,
-    )
-    for router in (*routers, payments_api.me_router, payments_api.webhook_router):
+        payments_api.me_router,
+        payments_api.webhook_router,
+        webclient.router,  # last: its /app/{path} matches broadly
+    ):
         app.include_router(router)
     app.include_router(operators_api.router)
     app.include_router(operators_console.router)

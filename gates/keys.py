@@ -33,3 +33,8 @@ VERIFY_RATE_LIMIT = "fc:rl:verify"  # public invoice verification: counters per 
 # the tap's step; gates.registry.deny_rider writes both). A blocked rider with no entry
 # is refused without a reason.
 DENY = "fc:deny"
+
+
+def signup_code(phone_digest_hex: str) -> str:
+    """Hash: a pending sign-up's one-time code digest and its failed attempts."""
+    return f"fc:signup:{phone_digest_hex}"

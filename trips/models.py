@@ -84,3 +84,12 @@ class Charge(SQLModel, table=True):
     amount_fen: int
     balance_after_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
     charged_at: datetime = Field(sa_column=_utc())
+
+
+class RiderPhone(SQLModel, table=True):
+    """Which rider registered a phone number (trips.signup), by the number's digest only."""
+
+    __tablename__ = "rider_phones"
+
+    phone_sha256: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
+    rider_id: str = Field(foreign_key="riders.id", unique=True)
