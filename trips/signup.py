@@ -112,7 +112,7 @@ async def send_code(client: aioredis.Redis, phone: str) -> str:
 async def redeem_code(client: aioredis.Redis, phone: str, code: str) -> None:
     """Accept `code` for `phone` once; wrong guesses count, and the fifth ends the code."""
     key = keys.signup_code(_digest(phone).hex())
-    stored = await client.hget(key, "code")
+    stored: bytes | None = await client.hget(key, "code")  # type: ignore[assignment]
     if stored is None:
         raise WrongCode("no code is pending for this number (expired or never sent)")
     if hmac.compare_digest(stored, _code_digest(phone, code)):

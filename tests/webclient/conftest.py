@@ -13,14 +13,22 @@ from pathlib import Path
 
 import pytest
 import redis
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
 from sqlalchemy import Engine
 
 from tests.webclient.live import Live, live_system
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-PHONE = {"width": 390, "height": 844}
+PHONE = ViewportSize(width=390, height=844)
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +76,12 @@ class Phone:
         self.page.goto(f"{self.base_url}/{fragment}")
         self.page.wait_for_selector("main[data-screen]")
         return self.page
+
+    def described_by(self, selector: str) -> Locator:
+        """The hint tied to a control by aria-describedby."""
+        hint = self.page.locator(selector).get_attribute("aria-describedby")
+        assert hint, f"{selector} has no aria-describedby"
+        return self.page.locator(f"#{hint}")
 
     def screen(self, name: str) -> None:
         """Wait until `name` is the screen shown (its view has rendered)."""
