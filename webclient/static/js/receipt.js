@@ -24,7 +24,10 @@ const nodeHash = (left, right) => sha256(concat(new Uint8Array([1]), left, right
 export async function rootFromInclusion(leaf, index, size, proof) {
   let fn = BigInt(index);
   let sn = BigInt(size) - 1n;
-  if (fn > sn) throw new Error(`index ${index} is not below the tree size ${size}`);
+  if (fn < 0n || fn > sn) throw new Error(`index ${index} is not below the tree size ${size}`);
+  if (leaf.length !== 32 || proof.some((p) => p.length !== 32)) {
+    throw new Error("expected 32-byte hashes");
+  }
   let r = leaf;
   for (const p of proof) {
     if (sn === 0n) throw new Error("the proof is longer than the tree needs");
