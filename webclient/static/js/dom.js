@@ -35,3 +35,14 @@ export function yuan(fen) {
   const abs = Math.abs(fen);
   return `${sign}¥${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
 }
+
+// A moment as a Shenzhen rider reads it: China Standard Time, in the page's language.
+export function when(moment, { seconds = false } = {}) {
+  if (moment === null || moment === undefined || moment === "") return "";
+  const zh = document.documentElement.lang.startsWith("zh");
+  return new Date(moment).toLocaleString(zh ? "zh-CN" : "en-GB", {
+    timeZone: "Asia/Shanghai",
+    dateStyle: "medium",
+    timeStyle: seconds ? "medium" : "short",
+  });
+}

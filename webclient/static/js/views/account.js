@@ -3,7 +3,7 @@
 // /v1/me/payments, /v1/me/payments/pay-now).
 
 import { del, get, post } from "../api.js";
-import { h, yuan } from "../dom.js";
+import { h, when, yuan } from "../dom.js";
 import { t } from "../i18n.js";
 
 function moneyRow(label, fen, cls = "") {
@@ -19,7 +19,7 @@ function paymentItem(p) {
       "span",
       {},
       t(`payment.status.${p.status}`) || p.status || "",
-      at ? h("small", {}, new Date(at).toLocaleString()) : null,
+      at ? h("small", {}, when(at)) : null,
     ),
     h("strong", {}, yuan(p.amount_fen ?? 0)),
   );
@@ -77,7 +77,7 @@ export async function render(main, ctx) {
       "p",
       {},
       t(`agreement.${agreement.status}`),
-      agreement.since ? ` (${new Date(agreement.since).toLocaleDateString()})` : "",
+      agreement.since ? ` (${when(agreement.since)})` : "",
     ),
     h("p", { class: "hint" }, t("account.agreementHelp")),
     active

@@ -3,7 +3,7 @@
 // network once the certificate is held; a rider blocked for debt sees why instead.
 
 import { ApiError, get, post } from "../api.js";
-import { h, yuan } from "../dom.js";
+import { h, when, yuan } from "../dom.js";
 import { t } from "../i18n.js";
 import { newPhoneKey, REFRESH_S, rideCode } from "../ridecode.js";
 import { load, riderId, save } from "../store.js";
@@ -130,7 +130,7 @@ export async function render(main, ctx) {
       const code = await rideCode(phone.certificate, phone.pair.privateKey, now);
       drawQr(canvas, code);
       canvas.dataset.signedAt = String(now);
-      caption.textContent = t("code.signedAt", { time: new Date(now * 1000).toLocaleTimeString() });
+      caption.textContent = t("code.signedAt", { time: when(now * 1000, { seconds: true }) });
       left = REFRESH_S;
     }
     meter.value = left;

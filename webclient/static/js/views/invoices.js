@@ -3,7 +3,7 @@
 // credit note requests, and a link to verify its receipt.
 
 import { del, download, get, post, put } from "../api.js";
-import { field, h, yuan } from "../dom.js";
+import { field, h, when, yuan } from "../dom.js";
 import { t } from "../i18n.js";
 import { checkUscc } from "../uscc.js";
 
@@ -191,7 +191,7 @@ function invoiceItem(invoice, titles, ctx) {
     if (!details.open || history.childElementCount) return;
     const events = await get(`/v1/me/invoices/${n}/events`);
     history.append(
-      ...events.map((e) => h("li", {}, `${new Date(e.at).toLocaleString()} · ${t(`event.${e.action}`)} → ${t(`invoice.status.${e.status}`, { company: "" })}`)),
+      ...events.map((e) => h("li", {}, `${when(e.at)} · ${t(`event.${e.action}`)} → ${t(`invoice.status.${e.status}`, { company: "" })}`)),
     );
   });
   return h("li", {}, details);

@@ -3,20 +3,11 @@
 // The last list seen is kept for offline use.
 
 import { ApiError, get } from "../api.js";
-import { h, yuan } from "../dom.js";
-import { lang, ruleLabel, t } from "../i18n.js";
+import { h, when, yuan } from "../dom.js";
+import { ruleLabel, t } from "../i18n.js";
 import { load, riderId, save } from "../store.js";
 
 const POLL_MS = 3000;
-
-function when(iso) {
-  if (!iso) return "";
-  return new Date(iso).toLocaleString(lang() === "zh" ? "zh-CN" : "en-GB", {
-    timeZone: "Asia/Shanghai",
-    dateStyle: "medium",
-    timeStyle: "short",
-  });
-}
 
 function where(trip, ctx) {
   if (trip.mode === "metro") {
@@ -75,7 +66,7 @@ export async function render(main, ctx) {
   const showKept = async () => {
     const kept = await load("trips");
     if (kept?.riderId === riderId()) {
-      note.textContent = t("trips.offline", { time: new Date(kept.at).toLocaleString() });
+      note.textContent = t("trips.offline", { time: when(kept.at, { seconds: true }) });
       if (seen === null) paint(kept.trips);
     }
   };

@@ -3,7 +3,7 @@
 // cosignature, with public keys only. The result is said in plain words, step by step.
 
 import { get } from "../api.js";
-import { field, h, yuan } from "../dom.js";
+import { field, h, when, yuan } from "../dom.js";
 import { t } from "../i18n.js";
 import { verifyReceipt } from "../receipt.js";
 
@@ -22,7 +22,7 @@ function recordSummary(record) {
 
 function stepText(step) {
   const vars = { ...step.vars };
-  if (typeof vars.time === "number") vars.time = new Date(vars.time * 1000).toLocaleString();
+  if (typeof vars.time === "number") vars.time = when(vars.time * 1000, { seconds: true });
   return t(step.key, vars);
 }
 
