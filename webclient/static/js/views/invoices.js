@@ -120,7 +120,8 @@ function titleList(titles, ctx) {
 
 function statusText(invoice) {
   if (invoice.kind === "credit_note") return t("invoice.creditNote", { original: invoice.original_number });
-  return t(`invoice.status.${invoice.status}`, { company: invoice.locked_by ?? "" });
+  const claimant = invoice.locked_by === invoice.buyer_tax_id ? invoice.buyer_name : invoice.locked_by;
+  return t(`invoice.status.${invoice.status}`, { company: claimant ?? "" });
 }
 
 function invoiceItem(invoice, titles, ctx) {
@@ -191,7 +192,7 @@ function invoiceItem(invoice, titles, ctx) {
     if (!details.open || history.childElementCount) return;
     const events = await get(`/v1/me/invoices/${n}/events`);
     history.append(
-      ...events.map((e) => h("li", {}, `${when(e.at)} · ${t(`event.${e.action}`)} → ${t(`invoice.status.${e.status}`, { company: "" })}`)),
+      ...events.map((e) => h("li", {}, `${when(e.at)} · ${t(`event.${e.action}`)} → ${t(`state.${e.status}`)}`)),
     );
   });
   return h("li", {}, details);
