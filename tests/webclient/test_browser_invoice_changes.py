@@ -69,6 +69,7 @@ def test_retitle_refund_and_reimbursement_status(live: Live, phone: Phone) -> No
     expect(page.locator("#status")).to_contain_text("已开具红字发票")
     expect(page.locator(f"details[data-number='{second}'] .badge")).to_have_text("已红冲")
     assert {i["number"]: i["status"] for i in _invoices(live)}[second] == "credited"
+    claimed.locator("summary").click()  # the page was drawn afresh after the credit note
     expect(claimed.locator(".history li").last).to_contain_text("报销锁定 → 报销中")
     claimed.scroll_into_view_if_needed()
     phone.shot("06-invoice-claimed")
