@@ -102,7 +102,8 @@ _FEATURES = {"ride_codes": "/v1/me/phones", "payments": "/v1/me/account"}
 
 @router.get("/app/features.json")
 def read_features(request: Request) -> dict[str, bool]:
-    paths = {getattr(route, "path", None) for route in request.app.routes}
+    # The OpenAPI document lists every route, however routers were nested (and is cached).
+    paths = request.app.openapi()["paths"]
     return {name: path in paths for name, path in _FEATURES.items()}
 
 

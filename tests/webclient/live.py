@@ -2,7 +2,9 @@
 bureau's witness, over the test Redis and database (tests/conftest.py).
 
 The server runs in a thread of the test process (so a test reads its log with caplog);
-the batcher seals trips in another thread, as `farechain up` runs it in a process.
+the batcher seals trips and the payments worker collects them in threads of their own,
+as `farechain up` runs them in processes. The sandbox payment provider is made
+deterministic here: no declines, losses or duplicate webhooks, short delays.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import uvicorn
 from sqlalchemy import Engine
 
 from farechain.app import create_app
+from farechain.payments_setup import run_worker
 from farechain.settings import Settings
 from farechain.witness import LogClient, load_or_create_witness_key, witness_round
 from ledger import keyfiles
@@ -102,10 +105,20 @@ def _trust_witness(settings: Settings) -> Signer:
 def live_system(
     engine: Engine, client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
 ) -> Iterator[Live]:
+    port = _free_port()
     settings = make_settings(var_dir, database_url, redis_url)
+    settings.payments = settings.payments.model_copy(
+        update={
+            "webhook_url": f"http://127.0.0.1:{port}/v1/payments/webhooks/sandbox",
+            "sandbox_decline_rate": 0.0,
+            "sandbox_duplicate_rate": 0.0,
+            "sandbox_loss_rate": 0.0,
+            "sandbox_latency_ms": 10,
+            "sandbox_webhook_delay_ms": 50,
+        }
+    )
     credentials = make_world(engine, client, settings, riders=8)
     witness = _trust_witness(settings)
-    port = _free_port()
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )
@@ -121,12 +134,16 @@ def live_system(
     batcher = make_batcher(engine, client, settings, block_max_wait_ms=20)
     sealing = threading.Thread(target=batcher.run, args=(stop,), name="batcher", daemon=True)
     sealing.start()
+    paying = threading.Thread(target=run_worker, args=(settings, stop), name="payments")
+    paying.daemon = True
+    paying.start()
     live = Live(f"http://127.0.0.1:{port}", settings, credentials, engine, witness)
     try:
         yield live
     finally:
         stop.set()
         sealing.join(10)
+        paying.join(10)
         server.should_exit = True
         serving.join(10)
         live.http.close()

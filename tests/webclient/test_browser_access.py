@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +149,18 @@ def test_every_screen_is_labelled_legible_and_fits_at_200_percent(
         k: v for k, v in problems.items() if v["unnamed"] or v["low contrast"] or v["overflow"] > 0
     }
     assert found == {}
+
+
+def test_both_languages_have_every_word(live: Live, phone: Phone) -> None:
+    page = phone.open()
+    tables = page.evaluate(
+        "async () => { const m = await import('/app/js/i18n.js'); "
+        "return [Object.keys(m.STRINGS.zh), Object.keys(m.STRINGS.en)]; }"
+    )
+    zh, en = (set(keys) for keys in tables)
+    assert zh == en, {"only zh": zh - en, "only en": en - zh}
+    used = set()
+    for path in (Path(__file__).resolve().parents[2] / "webclient" / "static" / "js").rglob("*.js"):
+        used |= set(re.findall(r'\bt\("([a-zA-Z.]+)"', path.read_text()))
+        used |= set(re.findall(r'"((?:verify|uscc)\.[a-zA-Z]+)"', path.read_text()))
+    assert used - zh == set()

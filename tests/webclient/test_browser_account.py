@@ -83,8 +83,7 @@ def test_a_rider_blocked_for_debt_sees_why_instead_of_a_code(live: Live, phone: 
     account = live.http.get(
         "/v1/me/account", headers={"Authorization": f"Bearer {live.rider_token(RIDER)}"}
     ).json()
-    if not account["blocked"]:
-        pytest.skip("the payments API does not report Rider.blocked as blocked")
+    assert account["blocked"] is True
     page = phone.page
     blocked = page.locator("section.blocked")
     expect(blocked).to_be_visible()

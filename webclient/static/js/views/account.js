@@ -10,16 +10,17 @@ function moneyRow(label, fen, cls = "") {
   return h("div", { class: `row ${cls}` }, h("span", {}, label), h("strong", {}, yuan(fen)));
 }
 
+// A payment (kind trip | pay_now) or a refund (which names its credit note).
 function paymentItem(p) {
-  const at = p.captured_at ?? p.refunded_at ?? p.created_at ?? p.at ?? null;
+  const what = p.credit_note ? t("payment.refundOf", { number: p.credit_note }) : t(`payment.kind.${p.kind}`);
   return h(
     "li",
     { class: "row" },
     h(
       "span",
       {},
-      t(`payment.status.${p.status}`) || p.status || "",
-      at ? h("small", {}, when(at)) : null,
+      `${what} · ${t(`payment.status.${p.status}`)}`,
+      h("small", {}, when(p.updated_at ?? p.created_at), p.reason ? ` · ${p.reason}` : ""),
     ),
     h("strong", {}, yuan(p.amount_fen ?? 0)),
   );

@@ -92,13 +92,18 @@ function blockedCard(account, ctx) {
 
 export async function render(main, ctx) {
   main.append(h("h2", { class: "screen-title" }, t("code.title")));
+  const { account, cached } = await currentAccount(ctx.features);
+  if (account?.blocked) {
+    main.append(blockedCard(account, ctx));
+    if (cached) main.append(h("p", { class: "hint" }, t("code.blockedCached")));
+    return null;
+  }
   if (!ctx.features.ride_codes) {
     main.append(h("p", { class: "card" }, t("code.unavailable")));
     return null;
   }
   let phone = await load("phone");
   if (phone && phone.riderId !== riderId()) phone = null;
-  const { account, cached } = await currentAccount(ctx.features);
   if (!phone) {
     main.append(
       h(
@@ -108,11 +113,6 @@ export async function render(main, ctx) {
         h("button", { class: "primary", onclick: () => enrol(ctx) }, t("code.enrol")),
       ),
     );
-    return null;
-  }
-  if (account?.blocked) {
-    main.append(blockedCard(account, ctx));
-    if (cached) main.append(h("p", { class: "hint" }, t("code.blockedCached")));
     return null;
   }
   await renewIfDue(phone);
