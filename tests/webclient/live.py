@@ -77,7 +77,18 @@ class Live:
         self.tap(f"gate-szmc-{exit_}", "exit", end, **who)
 
     def cosign(self) -> None:
-        """One witness round: the tax bureau cosigns the newest checkpoint."""
+        """One witness round: the tax bureau cosigns the newest checkpoint.
+
+        First the ledger must be quiet (the payments worker appends blocks of its own
+        after a trip's), since a receipt is made against the newest checkpoint.
+        """
+        last, quiet_since = "", time.monotonic()
+        deadline = time.monotonic() + 15
+        while time.monotonic() - quiet_since < 0.8 and time.monotonic() < deadline:
+            head = self.http.get("/v1/ledger/checkpoint").text
+            if head != last:
+                last, quiet_since = head, time.monotonic()
+            time.sleep(0.1)
         log_keys = [
             Verifier.parse(k)
             for k in keyfiles.load_verifier_keys(self.settings.ledger_public_keys_path)

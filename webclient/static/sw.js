@@ -22,6 +22,8 @@ const SHELL_FILES = [
   "/app/js/receipt.js",
   "/app/js/ridecode.js",
   "/app/js/store.js",
+  "/app/js/strings-en.js",
+  "/app/js/strings-zh.js",
   "/app/js/uscc.js",
   "/app/js/views/account.js",
   "/app/js/views/code.js",
