@@ -43,6 +43,8 @@ class Live:
     credentials: dict[str, Any]
     engine: Engine
     witness: Signer
+    payments: threading.Thread | None = None
+    payments_stop: threading.Event = field(default_factory=threading.Event)
     http: httpx2.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -75,6 +77,12 @@ class Live:
         end = datetime.now(UTC) - timedelta(minutes=1)
         self.tap(f"gate-szmc-{entry}", "entry", end - timedelta(minutes=minutes), **who)
         self.tap(f"gate-szmc-{exit_}", "exit", end, **who)
+
+    def stop_payments(self) -> None:
+        """Stop the payments worker, so no block follows (a receipt names the newest)."""
+        self.payments_stop.set()
+        if self.payments is not None:
+            self.payments.join(15)
 
     def cosign(self) -> None:
         """One witness round: the tax bureau cosigns the newest checkpoint.
@@ -145,16 +153,17 @@ def live_system(
     batcher = make_batcher(engine, client, settings, block_max_wait_ms=20)
     sealing = threading.Thread(target=batcher.run, args=(stop,), name="batcher", daemon=True)
     sealing.start()
-    paying = threading.Thread(target=run_worker, args=(settings, stop), name="payments")
-    paying.daemon = True
-    paying.start()
     live = Live(f"http://127.0.0.1:{port}", settings, credentials, engine, witness)
+    live.payments = threading.Thread(
+        target=run_worker, args=(settings, live.payments_stop), name="payments", daemon=True
+    )
+    live.payments.start()
     try:
         yield live
     finally:
         stop.set()
         sealing.join(10)
-        paying.join(10)
+        live.stop_payments()
         server.should_exit = True
         serving.join(10)
         live.http.close()
