@@ -45,6 +45,8 @@ export const EN = {
   "code.blockedText": "You owe {owed} in fares. Pay it and you can travel again.",
   "code.blockedCached": "(Offline: this is the standing when last online.)",
   "code.payNow": "Pay now",
+  "code.blockedReason.debt": "Why: deductions failed and the debt reached its limit.",
+  "code.blockedReason.blocked": "Why: the account is suspended; please contact us.",
   "trips.title": "My trips",
   "trips.live": "New trips appear here as they are sealed.",
   "trips.offline": "Offline: trips as seen at {time}.",

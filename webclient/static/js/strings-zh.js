@@ -45,6 +45,8 @@ export const ZH = {
   "code.blockedText": "您有 {owed} 未支付的车费。付清后即可恢复乘车。",
   "code.blockedCached": "（离线：显示的是上次联网时的状态）",
   "code.payNow": "去付款",
+  "code.blockedReason.debt": "原因：自动扣款未成功，欠款达到上限。",
+  "code.blockedReason.blocked": "原因：账户已被停用，请联系客服。",
   "trips.title": "我的行程",
   "trips.live": "新行程结算后会自动出现。",
   "trips.offline": "离线：显示 {time} 时的行程。",

@@ -85,7 +85,7 @@ function blockedCard(account, ctx) {
     { class: "card blocked", role: "alert", "aria-labelledby": "blocked-title" },
     h("h2", { id: "blocked-title" }, t("code.blockedTitle")),
     h("p", {}, t("code.blockedText", { owed: yuan(account.owed_fen) })),
-    account.blocked_reason ? h("p", { class: "hint" }, account.blocked_reason) : null,
+    account.blocked_reason ? h("p", { class: "hint" }, t(`code.blockedReason.${account.blocked_reason}`)) : null,
     h("button", { class: "primary", onclick: () => ctx.go("account") }, t("code.payNow")),
   );
 }
