@@ -26,11 +26,14 @@ import uvicorn
 from sqlalchemy import Engine
 
 from farechain.app import create_app
-from farechain.payments_setup import run_worker
+from farechain.payments_setup import http_deliver, make_policy, make_sandbox, webhook_url
 from farechain.settings import Settings
 from farechain.witness import LogClient, load_or_create_witness_key, witness_round
 from ledger import keyfiles
 from ledger.keys import Signer, Verifier
+from ledger.store import LedgerWriter
+from payments.worker import PaymentWorker, WorkerLimits
+from tests import builders
 from tests.builders import make_batcher, make_settings, make_world
 
 WITNESS_NAME = "tax.example/witness"
@@ -63,7 +66,11 @@ class Live:
         return path in spec["paths"]
 
     def tap(self, device_id: str, kind: str, at: datetime, **who: str) -> dict[str, Any]:
-        """Post the tap a gate would: `rider=...` today, `ride_code=...` with ride codes."""
+        """Post the tap a gate would, with `ride_code=...`, or `rider=...`: once ride codes
+        are in the build, the rider's test phone (tests.builders.ride_code) shows a code."""
+        if "rider" in who and self.has_route("/v1/me/phones"):
+            make_code = getattr(builders, "ride_code")  # noqa: B009 (only with ride codes)
+            who = {"ride_code": make_code(who["rider"], at)}
         body = {"event_id": uuid.uuid4().hex, "kind": kind, "at": at.isoformat(), **who}
         answer = self.http.post(
             f"/v1/devices/{device_id}/taps", json=body, headers=self.device_headers(device_id)
@@ -120,6 +127,27 @@ def _trust_witness(settings: Settings) -> Signer:
     return key
 
 
+def _payment_worker(settings: Settings, engine: Engine, client: redis.Redis) -> PaymentWorker:
+    """The worker `farechain payments-worker` runs, over the test's own engine and Redis."""
+    sandbox = make_sandbox(settings, engine)
+    deliver = http_deliver(webhook_url(settings))
+    signers = keyfiles.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
+    return PaymentWorker(
+        engine,
+        LedgerWriter(origin=settings.ledger.origin, signers=signers),
+        sandbox,
+        make_policy(settings),
+        redis_client=client,
+        limits=WorkerLimits(
+            batch=settings.payments.batch,
+            query_after_s=settings.payments.query_after_s,
+            poll_interval_s=settings.payments.poll_interval_ms / 1000,
+            pause_file=None,
+        ),
+        pump=lambda: sandbox.pump(deliver),
+    )
+
+
 @contextmanager
 def live_system(
     engine: Engine, client: redis.Redis, var_dir: Path, database_url: str, redis_url: str
@@ -154,8 +182,9 @@ def live_system(
     sealing = threading.Thread(target=batcher.run, args=(stop,), name="batcher", daemon=True)
     sealing.start()
     live = Live(f"http://127.0.0.1:{port}", settings, credentials, engine, witness)
+    worker = _payment_worker(settings, engine, client)
     live.payments = threading.Thread(
-        target=run_worker, args=(settings, live.payments_stop), name="payments", daemon=True
+        target=worker.run, args=(live.payments_stop,), name="payments", daemon=True
     )
     live.payments.start()
     try:
