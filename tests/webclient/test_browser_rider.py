@@ -123,6 +123,7 @@ def test_an_invoice_pdf_downloads_and_its_receipt_verifies_in_the_page(
     page.click("form button[type=submit]")
     expect(result).to_have_attribute("data-verdict", "invalid")
     expect(result.locator(".verdict")).to_contain_text("未通过验证")
+    expect(result.locator("p").nth(1)).to_have_text("")  # no record to describe, and no "null"
     phone.shot("07-verify-tampered")
 
 

@@ -40,7 +40,8 @@ async function check(text, out) {
       { class: `verdict ${result.ok ? "ok" : "error"}`, role: "status" },
       result.ok ? t("verify.good") : t("verify.bad"),
     ),
-    result.record ? h("p", {}, recordSummary(result.record)) : null,
+    // replaceChildren would print a null as "null": an empty paragraph instead.
+    h("p", {}, result.record ? recordSummary(result.record) : ""),
     h(
       "ol",
       { class: "steps" },
