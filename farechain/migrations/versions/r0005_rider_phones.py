@@ -1,6 +1,6 @@
 """rider phones: which rider registered a phone number (trips.signup), by its digest
 
-Revision 0004_rider_phones, after 0003_operators; written 2026-12-04 16:45:42.578144.
+Revision 0005_rider_phones, after 0004_ride_codes; written 2026-12-04 16:45:42.578144.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_rider_phones"
-down_revision = "0003_operators"
+revision = "0005_rider_phones"
+down_revision = "0004_ride_codes"
 branch_labels = None
 depends_on = None
 
