@@ -7,7 +7,7 @@ import base64
 import io
 import struct
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import zxingcpp
@@ -82,6 +82,10 @@ def test_two_codes_a_moment_apart_differ_in_their_nonce(live: Live, phone: Phone
     assert first[:7] == second[:7] and first[7:15] != second[7:15]
 
 
+def _moment(unix_s: str) -> datetime:
+    return datetime.fromtimestamp(int(unix_s), UTC)
+
+
 def _needs_ride_codes(live: Live) -> None:
     if not live.has_route("/v1/me/phones"):
         pytest.skip("POST /v1/me/phones (ride codes, branch ridecodes) is not in this build")
@@ -104,20 +108,26 @@ def test_enrol_show_the_qr_and_ride_with_it(live: Live, phone: Phone) -> None:
     assert stored["extractable"] is False
     phone.shot("02-ride-code")
     first = decode_qr(canvas)
-    # The gate's checker: a tap with the decoded code is accepted at the entry gate...
-    entry = datetime.now(UTC) - timedelta(minutes=20)
-    live.tap("gate-szmc-luohu", "entry", entry, ride_code=first)
+    # The gate's checker: a tap with the decoded code, stamped when it was shown, is
+    # accepted at the entry gate ...
+    signed_at = canvas.get_attribute("data-signed-at") or ""
+    live.tap("gate-szmc-luohu", "entry", _moment(signed_at), ride_code=first)
     # ... and the code shown a refresh later, at the exit gate.
-    signed_at = canvas.get_attribute("data-signed-at")
-    expect(canvas).not_to_have_attribute("data-signed-at", signed_at or "", timeout=8_000)
+    expect(canvas).not_to_have_attribute("data-signed-at", signed_at, timeout=8_000)
     second = decode_qr(canvas)
     assert second != first
-    live.tap("gate-szmc-guomao", "exit", datetime.now(UTC), ride_code=second)
+    later = canvas.get_attribute("data-signed-at") or ""
+    live.tap("gate-szmc-guomao", "exit", _moment(later), ride_code=second)
     page.click("a.tab[href='#/trips']")
     trip = page.locator("li.trip").first
     expect(trip).to_be_visible(timeout=15_000)
     expect(trip.locator(".route")).to_have_text("罗湖 Luohu → 国贸 Guomao")
-    expect(trip.locator(".fare")).to_contain_text("¥2.00")
+    # r0000004 rides as a senior: 2 yuan for the distance, all of it taken off again.
+    expect(trip.locator(".fare")).to_contain_text("¥0.00")
+    expect(trip.locator(".quote li")).to_have_count(2)
+    expect(trip.locator(".quote li").nth(0)).to_contain_text("¥2.00")
+    expect(trip.locator(".quote li").nth(1)).to_contain_text("乘客优惠")
+    phone.shot("03-trip-by-ride-code")
 
 
 def test_the_ride_code_works_offline_once_the_certificate_is_held(live: Live, phone: Phone) -> None:
@@ -139,5 +149,6 @@ def test_the_ride_code_works_offline_once_the_certificate_is_held(live: Live, ph
     phone.shot("02-ride-code-offline")
     phone.context.set_offline(False)
     # Signed while offline, and still good at the gate.
-    live.tap("gate-szmc-luohu", "entry", datetime.now(UTC), ride_code=code)
-    assert int(canvas.get_attribute("data-signed-at") or 0) <= time.time() + 1
+    signed = canvas.get_attribute("data-signed-at") or "0"
+    assert int(signed) <= time.time() + 1
+    live.tap("gate-szmc-luohu", "entry", _moment(signed), ride_code=code)
