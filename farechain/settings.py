@@ -59,7 +59,7 @@ class LedgerSettings(BaseModel):
 
 
 class PaymentSettings(BaseModel):
-    """Riders pay at trip end (issue 17): the provider, debt rules, the sandbox's knobs."""
+    """Riders pay at trip end: the provider, the debt rules, the sandbox's knobs."""
 
     provider: Literal["sandbox"] = "sandbox"  # a real provider is one more Provider class
     webhook_secret: str = "whsec_farechain_sandbox"
