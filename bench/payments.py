@@ -27,8 +27,9 @@ from farechain.settings import PaymentSettings, Settings
 from ledger import keyfiles
 from ledger.store import LedgerWriter
 from payments.errors import PaymentsError
+from payments.inbox import receive_webhook
 from payments.models import Payment
-from payments.service import receive_webhook, sign_agreements
+from payments.service import sign_agreements
 from payments.worker import PaymentWorker, WorkerLimits
 from storage.engine import make_engine
 from trips.models import Charge, Rider

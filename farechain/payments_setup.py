@@ -51,6 +51,8 @@ def make_sandbox(settings: Settings, engine: Engine) -> SandboxProvider:
             duplicate_rate=config.sandbox_duplicate_rate,
             loss_rate=config.sandbox_loss_rate,
             down=config.sandbox_down,
+            max_batch=config.sandbox_max_batch,
+            webhook_batch=config.sandbox_webhook_batch,
         ),
     )
 

@@ -79,6 +79,10 @@ class PaymentSettings(BaseModel):
     sandbox_duplicate_rate: float = Field(default=0.05, ge=0, le=1)
     sandbox_loss_rate: float = Field(default=0.01, ge=0, le=1)
     sandbox_down: bool = False
+    # Notifications per webhook POST (1: one each, as Stripe sends them; more: batched,
+    # as Adyen sends them), and payments the sandbox takes per `create_payments`.
+    sandbox_webhook_batch: int = Field(default=200, ge=1)
+    sandbox_max_batch: int = Field(default=500, ge=1)
     # Fault injection for the crash test: the worker stops dead after the provider took
     # a batch and before it is recorded (after touching `<var_dir>/payments-paused`).
     pause_after_send: bool = False

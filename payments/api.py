@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ledger.store import LedgerWriter
-from payments import arrears, service
+from payments import arrears, inbox, service
 from payments.book import Policy
 from payments.errors import UnknownProvider
 from payments.provider import Provider
@@ -119,12 +119,23 @@ def list_payments(
 @webhook_router.post("/webhooks/{provider}")
 async def receive_webhook(
     provider: str, request: Request, session: SessionDep, payments: PaymentsDep
-) -> dict[str, bool]:
-    """A provider's signed callback; kept for the worker, repeats answered the same."""
+) -> dict[str, bool | int | list[str]]:
+    """A provider's signed callback (one notification or a batch); kept for the worker,
+    repeats answered the same."""
     if provider != payments.provider.name:
         raise UnknownProvider(f"expected provider {payments.provider.name!r}, got {provider!r}")
     body = await request.body()
-    fresh = await run_in_threadpool(
-        service.receive_webhook, session, payments.provider, body, dict(request.headers), _now()
+    receipt = await run_in_threadpool(
+        inbox.receive_webhooks, session, payments.provider, body, dict(request.headers), _now()
     )
-    return {"received": True, "duplicate": not fresh}
+    answer: dict[str, bool | int | list[str]] = {
+        "received": True,
+        "duplicate": receipt.fresh == 0,
+    }
+    if receipt.batch:
+        answer |= {
+            "notifications": receipt.notifications,
+            "fresh": receipt.fresh,
+            "unknown": receipt.unknown,
+        }
+    return answer

@@ -9,11 +9,21 @@ first answer and never moves money twice.
 
 A provider that cannot be reached raises `ProviderUnavailable`; the caller keeps the
 work and sends the same request again later, with the same key.
+
+The worker asks in batches (`create_payments`, `query_payments`): one request carries
+many payments, and each gets its own answer. Real providers differ here. Bank
+direct-debit submissions (a SEPA pain.008 file, a Chinese bank's batch collection) take
+many items at once and report per item; Adyen delivers webhooks in batches of
+notification items. WeChat Pay's entrusted deduction and Stripe's PaymentIntents take
+one payment per HTTP request, so an adapter for them implements the batch by sending the
+items concurrently over kept-alive connections, each with its own idempotency key, within
+the provider's rate limit (Stripe's default is 100 writes/s in live mode, raised on
+request). Either way the contract is the same: an answer per item, in order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -25,6 +35,7 @@ __all__ = [
     "BadSignature",
     "MalformedWebhook",
     "PaymentAnswer",
+    "PaymentRequest",
     "Provider",
     "ProviderUnavailable",
     "RefundAnswer",
@@ -60,6 +71,16 @@ class PaymentAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    """One payment to create: `create_payment`'s arguments, for a batch."""
+
+    key: bytes
+    agreement_ref: str | None
+    amount_fen: int
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
 class RefundAnswer:
     key: bytes
     ref: str
@@ -89,8 +110,21 @@ class Provider(Protocol):
         """Deduct under `agreement_ref`, or (None) a payment the rider confirms in the app."""
         ...
 
+    def create_payments(self, requests: Sequence[PaymentRequest]) -> list[PaymentAnswer | None]:
+        """Many `create_payment`s in one request: an answer per request, in order.
+
+        None for an item the provider did not take (past its batch limit, say): send it
+        again later with the same key. `ProviderUnavailable` if the whole request failed;
+        some items may have been taken, which the same keys make harmless.
+        """
+        ...
+
     def query_payment(self, *, key: bytes) -> PaymentAnswer | None:
         """The provider's view of the attempt; None if it never received the request."""
+        ...
+
+    def query_payments(self, keys: Sequence[bytes]) -> list[PaymentAnswer | None]:
+        """`query_payment` for many attempts in one request, in order."""
         ...
 
     def create_refund(self, *, key: bytes, payer: str, amount_fen: int) -> RefundAnswer: ...
@@ -99,4 +133,13 @@ class Provider(Protocol):
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> WebhookNews:
         """Verify and decode a callback; `BadSignature` or `MalformedWebhook` if not."""
+        ...
+
+    def parse_webhooks(
+        self, body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> tuple[list[WebhookNews], bool]:
+        """Verify and decode a callback of one notification or a batch of them.
+
+        Returns the notifications and whether the body was a batch.
+        """
         ...

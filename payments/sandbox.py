@@ -14,8 +14,9 @@ It answers like WeChat Pay's entrusted deduction and Stripe do:
   is what idempotency keys are for: the same key returns the first payment.
 
 Its books are tables of its own (`payments.sandbox_models`), written in transactions
-of its own. `pump` settles what is due and sends due webhooks through `deliver`; it runs
-in the payments worker's process or one of its own.
+of its own, a batch of requests per transaction (`payments.sandbox_books`). `pump`
+settles what is due and sends due webhooks through `deliver`; it runs in the payments
+worker's process or one of its own.
 """
 
 from __future__ import annotations
@@ -23,25 +24,34 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, Table
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
 
+from payments import sandbox_books as books
 from payments.provider import (
     AgreementAnswer,
     PaymentAnswer,
+    PaymentRequest,
     ProviderUnavailable,
     RefundAnswer,
     WebhookNews,
 )
-from payments.sandbox_models import SandboxAgreement, SandboxPayment, SandboxRefund, SandboxWebhook
-from payments.states import Outcome, RefundOutcome
-from payments.webhooks import SIGNATURE_HEADER, decode_news, encode_news, sign, verify
+from payments.sandbox_books import Answer
+from payments.sandbox_models import SandboxAgreement
+from payments.states import Outcome
+from payments.webhooks import (
+    SIGNATURE_HEADER,
+    decode_batch,
+    decode_news,
+    encode_batch,
+    encode_news,
+    sign,
+    verify,
+)
 
 __all__ = ["Deliver", "SandboxConfig", "SandboxProvider"]
 
@@ -63,6 +73,8 @@ class SandboxConfig:
     refund_fail_rate: float = 0.0
     down: bool = False
     seed: bytes = b"sandbox"
+    max_batch: int = 500  # payments one `create_payments` takes; the rest: not taken
+    webhook_batch: int = 1  # notifications per webhook body (1: one per POST, as Stripe)
 
 
 def _now_ms() -> int:
@@ -110,204 +122,148 @@ class SandboxProvider:
             row.active = False
             return AgreementAnswer(row.ref, False)
 
-    # -- payments -----------------------------------------------------------------------
+    # -- payments ---------------------------------------------------------------------
     def create_payment(
         self, *, key: bytes, agreement_ref: str | None, amount_fen: int, description: str
     ) -> PaymentAnswer:
-        self._reachable()
-        if amount_fen <= 0:
-            raise ValueError(f"expected amount_fen > 0, got {amount_fen}")
-        now = self.clock_ms()
-        try:
-            with Session(self.engine) as session, session.begin():
-                if session.get(SandboxPayment, key) is None:
-                    self._open_payment(session, key, agreement_ref, amount_fen, now)
-        except IntegrityError:
-            pass  # the same key raced in from a resend: the first one stands
-        if self.config.latency_ms == 0:
-            self._settle_due(now, only_key=key)
-        if self._chance("lose-response", key) < self.config.lose_response_rate:
-            raise ProviderUnavailable("sandbox provider timed out (the request was taken)")
-        answer = self._payment_answer(key)
-        assert answer is not None
-        return answer
+        answer = self.create_payments([PaymentRequest(key, agreement_ref, amount_fen, description)])
+        assert answer[0] is not None  # a batch of one is always taken
+        return answer[0]
 
-    def _open_payment(
-        self, session: Session, key: bytes, agreement_ref: str | None, amount: int, now: int
-    ) -> None:
-        row = SandboxPayment(
-            key=key,
-            ref="pay_" + key[:12].hex(),
-            agreement_ref=agreement_ref,
-            amount_fen=amount,
-            status="pending",
-            created_ms=now,
-            settle_ms=now + self.config.latency_ms,
-        )
-        session.add(row)
-        if agreement_ref is not None:
-            agreement = session.get(SandboxAgreement, agreement_ref)
-            if agreement is None or not agreement.active:
-                # WeChat Pay refuses a deduction under no contract at once.
-                row.status, row.reason = "declined", "no_agreement"
-                session.flush()
-                self._announce(session, _payment(row), now)
+    def create_payments(self, requests: Sequence[PaymentRequest]) -> list[PaymentAnswer | None]:
+        """Take up to `max_batch` payments in one transaction; None for the rest."""
+        self._reachable()
+        for request in requests:
+            if request.amount_fen <= 0:
+                raise ValueError(f"expected amount_fen > 0, got {request.amount_fen}")
+        taken = list(requests[: max(1, self.config.max_batch)])
+        keys = [r.key for r in taken]
+        now = self.clock_ms()
+        with Session(self.engine) as session, session.begin():
+            refused = books.open_payments(session, taken, now, self.config.latency_ms)
+            self._announce(session, refused, now)
+        if self.config.latency_ms == 0:
+            self._settle_due(now, only_keys=keys)
+        if taken and self._chance("lose-response", keys[0]) < self.config.lose_response_rate:
+            raise ProviderUnavailable("sandbox provider timed out (the request was taken)")
+        answers: list[PaymentAnswer | None] = []
+        answers += self._payment_answers(keys)
+        return answers + [None] * (len(requests) - len(taken))
 
     def query_payment(self, *, key: bytes) -> PaymentAnswer | None:
-        self._reachable()
-        self._settle_due(self.clock_ms(), only_key=key)
-        return self._payment_answer(key)
+        return self.query_payments([key])[0]
 
-    def _payment_answer(self, key: bytes) -> PaymentAnswer | None:
+    def query_payments(self, keys: Sequence[bytes]) -> list[PaymentAnswer | None]:
+        self._reachable()
+        self._settle_due(self.clock_ms(), only_keys=keys)
+        return self._payment_answers(keys)
+
+    def _payment_answers(self, keys: Sequence[bytes]) -> list[PaymentAnswer | None]:
         with Session(self.engine) as session:
-            row = session.get(SandboxPayment, key)
-            return None if row is None else _payment(row)
+            found = books.answers(session, books.PAYMENTS, keys)
+        return [_as_payment(found.get(key)) for key in keys]
 
     # -- refunds ------------------------------------------------------------------------
     def create_refund(self, *, key: bytes, payer: str, amount_fen: int) -> RefundAnswer:
         self._reachable()
         now = self.clock_ms()
-        try:
-            with Session(self.engine) as session, session.begin():
-                if session.get(SandboxRefund, key) is None:
-                    session.add(
-                        SandboxRefund(
-                            key=key,
-                            ref="re_" + key[:12].hex(),
-                            payer=payer,
-                            amount_fen=amount_fen,
-                            status="pending",
-                            created_ms=now,
-                            settle_ms=now + self.config.latency_ms,
-                        )
-                    )
-        except IntegrityError:
-            pass
+        with Session(self.engine) as session, session.begin():
+            books.open_refund(session, key, payer, amount_fen, now, self.config.latency_ms)
         if self.config.latency_ms == 0:
-            self._settle_due(now, only_key=key)
+            self._settle_due(now, only_keys=[key])
         answer = self.query_refund(key=key)
         assert answer is not None
         return answer
 
     def query_refund(self, *, key: bytes) -> RefundAnswer | None:
         self._reachable()
-        self._settle_due(self.clock_ms(), only_key=key)
+        self._settle_due(self.clock_ms(), only_keys=[key])
         with Session(self.engine) as session:
-            row = session.get(SandboxRefund, key)
-            return None if row is None else _refund(row)
+            found = books.answers(session, books.REFUNDS, [key]).get(key)
+        return None if found is None or isinstance(found, PaymentAnswer) else found
 
     # -- settling and notifying ---------------------------------------------------------
-    def _settle_due(self, now: int, *, only_key: bytes | None = None, limit: int = 500) -> int:
-        settled = 0
-        for table in (SandboxPayment, SandboxRefund):
-            query = select(table.key).where(
-                col(table.status) == "pending", col(table.settle_ms) <= now
-            )
-            if only_key is not None:
-                query = query.where(col(table.key) == only_key)
-            with Session(self.engine) as session:
-                due = list(session.scalars(query.limit(limit)))
-            for key in due:
-                settled += self._settle(table, key, now)
-        return settled
-
-    def _settle(
-        self, table: type[SandboxPayment] | type[SandboxRefund], key: bytes, now: int
-    ) -> int:
-        if table is SandboxPayment:
+    def _outcome(self, table: Table, key: bytes) -> tuple[str, str | None]:
+        if table is books.PAYMENTS:
             declined = self._chance("decline", key) < self.config.decline_rate
-            status, reason = ("declined", "insufficient_funds") if declined else ("captured", None)
-        else:
-            failed = self._chance("refund-fail", key) < self.config.refund_fail_rate
-            status, reason = ("failed", "account_closed") if failed else ("succeeded", None)
-        with Session(self.engine) as session, session.begin():
-            # Exactly one settler wins, whoever else (a query, the pump) tries at once.
-            result = session.execute(
-                update(table)
-                .where(col(table.key) == key, col(table.status) == "pending")
-                .values(status=status, reason=reason)
-            )
-            won = int(getattr(result, "rowcount", 0))
-            if won:
-                row = session.get(table, key)
-                answer: PaymentAnswer | RefundAnswer
-                if isinstance(row, SandboxPayment):
-                    answer = _payment(row)
-                else:
-                    assert isinstance(row, SandboxRefund)
-                    answer = _refund(row)
-                self._announce(session, answer, now)
-        return won
+            return ("declined", "insufficient_funds") if declined else ("captured", None)
+        failed = self._chance("refund-fail", key) < self.config.refund_fail_rate
+        return ("failed", "account_closed") if failed else ("succeeded", None)
 
-    def _announce(self, session: Session, answer: PaymentAnswer | RefundAnswer, now: int) -> None:
-        news = [answer]
-        if isinstance(answer, PaymentAnswer) and answer.outcome is Outcome.CAPTURED:
-            # Stripe and WeChat tell of the authorisation and the capture separately.
-            news.insert(
-                0, PaymentAnswer(answer.key, answer.ref, Outcome.AUTHORISED, answer.amount_fen)
-            )
-        for about in news:
-            event_id = (
-                "evt_" + hashlib.sha256(about.key + str(about.outcome).encode()).hexdigest()[:24]
-            )
-            tag = event_id.encode()
-            if self._chance("lose", tag) < self.config.loss_rate:
-                continue
-            body = encode_news(WebhookNews(event_id, about), now)
-            copies = 2 if self._chance("twice", tag) < self.config.duplicate_rate else 1
-            for copy in range(copies):
-                delay = int(self._chance(f"delay{copy}", tag) * self.config.webhook_delay_ms)
-                session.add(SandboxWebhook(event_id=event_id, body=body, deliver_ms=now + delay))
+    def _settle_due(
+        self, now: int, *, only_keys: Sequence[bytes] | None = None, limit: int = 500
+    ) -> int:
+        """Settle what is due (of `only_keys`), in one transaction; how many settled."""
+        with Session(self.engine) as session, session.begin():
+            settled = books.settle_due(session, now, self._outcome, only_keys, limit)
+            self._announce(session, settled, now)
+        return len(settled)
+
+    def _announce(self, session: Session, answers: Sequence[Answer], now: int) -> None:
+        rows = []
+        for answer in answers:
+            news = [answer]
+            if isinstance(answer, PaymentAnswer) and answer.outcome is Outcome.CAPTURED:
+                # Stripe and WeChat tell of the authorisation and the capture separately.
+                news.insert(
+                    0, PaymentAnswer(answer.key, answer.ref, Outcome.AUTHORISED, answer.amount_fen)
+                )
+            for about in news:
+                event_id = (
+                    "evt_"
+                    + hashlib.sha256(about.key + str(about.outcome).encode()).hexdigest()[:24]
+                )
+                tag = event_id.encode()
+                if self._chance("lose", tag) < self.config.loss_rate:
+                    continue
+                body = encode_news(WebhookNews(event_id, about), now)
+                copies = 2 if self._chance("twice", tag) < self.config.duplicate_rate else 1
+                for copy in range(copies):
+                    delay = int(self._chance(f"delay{copy}", tag) * self.config.webhook_delay_ms)
+                    rows.append((event_id, body, now + delay, 0, False))
+        books.add_webhooks(session, rows)
 
     def pump(self, deliver: Deliver, *, limit: int = 500) -> int:
-        """Settle what is due and send due webhooks; returns how many were sent."""
+        """Settle what is due and send due webhooks; returns how many were delivered.
+
+        With `webhook_batch` > 1 the due notifications go out `webhook_batch` to a body
+        (`payments.webhooks.encode_batch`), as Adyen batches its notification items.
+        """
         now = self.clock_ms()
         self._settle_due(now, limit=limit)
         with Session(self.engine) as session:
-            due = list(
-                session.scalars(
-                    select(SandboxWebhook)
-                    .where(
-                        col(SandboxWebhook.done).is_(False), col(SandboxWebhook.deliver_ms) <= now
-                    )
-                    .order_by(col(SandboxWebhook.deliver_ms))
-                    .limit(limit)
-                )
-            )
-            session.expunge_all()
-        sent = 0
-        for hook in due:
+            due = books.due_webhooks(session, now, limit)
+        per_body = max(1, self.config.webhook_batch)
+        delivered: list[int] = []
+        failed: list[tuple[int, int]] = []
+        for start in range(0, len(due), per_body):
+            chunk = due[start : start + per_body]
+            body = chunk[0].body if per_body == 1 else encode_batch([h.body for h in chunk])
             timestamp = self.clock_ms() // 1000
-            headers = {SIGNATURE_HEADER: sign(self.config.secret, hook.body, timestamp)}
+            headers = {SIGNATURE_HEADER: sign(self.config.secret, body, timestamp)}
             try:
-                status = deliver(hook.body, headers)
+                status = deliver(body, headers)
             except OSError as error:
-                log.warning("webhook %s not delivered: %s", hook.event_id, error)
+                log.warning("webhook %s not delivered: %s", chunk[0].event_id, error)
                 status = 0
-            ok = 200 <= status < 300
-            attempts = hook.attempts + 1
-            with Session(self.engine) as session, session.begin():
-                session.execute(
-                    update(SandboxWebhook)
-                    .where(col(SandboxWebhook.id) == hook.id)
-                    .values(
-                        attempts=attempts,
-                        done=ok or attempts >= _MAX_DELIVERIES,
-                        # Like Stripe: resend with backoff while the receiver fails.
-                        deliver_ms=now + min(2**attempts, 3600) * 1000,
-                    )
-                )
-            sent += ok
-        return sent
+            if 200 <= status < 300:
+                delivered += [h.id for h in chunk]
+            else:
+                failed += [(h.id, h.attempts + 1) for h in chunk]
+        with Session(self.engine) as session, session.begin():
+            books.mark_webhooks(session, now, delivered, failed, _MAX_DELIVERIES)
+        return len(delivered)
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> WebhookNews:
         verify([self.config.secret], body, headers, now)
         return decode_news(body)
 
+    def parse_webhooks(
+        self, body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> tuple[list[WebhookNews], bool]:
+        verify([self.config.secret], body, headers, now)
+        return decode_batch(body)
 
-def _payment(row: SandboxPayment) -> PaymentAnswer:
-    return PaymentAnswer(row.key, row.ref, Outcome(row.status), row.amount_fen, row.reason)
 
-
-def _refund(row: SandboxRefund) -> RefundAnswer:
-    return RefundAnswer(row.key, row.ref, RefundOutcome(row.status), row.amount_fen, row.reason)
+def _as_payment(found: Answer | None) -> PaymentAnswer | None:
+    return found if isinstance(found, PaymentAnswer) else None

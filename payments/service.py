@@ -9,7 +9,7 @@ asking again with the same idempotency key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,29 +25,25 @@ from payments.arrears import DenyChange, restate, standing_of
 from payments.book import Policy, record_news
 from payments.errors import (
     AgreementConflict,
-    BadWebhookSignature,
     InvalidPayment,
-    MalformedNotification,
-    PaymentNotFound,
     PayNowInProgress,
     ProviderDown,
 )
-from payments.models import Payment, PaymentAccount, PaymentAttempt, PaymentInbox, Refund
+from payments.models import Payment, PaymentAccount, PaymentAttempt, Refund
 from payments.provider import (
-    BadSignature,
-    MalformedWebhook,
-    PaymentAnswer,
     Provider,
     ProviderUnavailable,
 )
 from payments.states import PaymentStatus
+from storage.bulk import insert_tuples
+from storage.types import core_table
 
 __all__ = [
     "PayNowResult",
     "account",
     "new_payment",
+    "new_trip_payments",
     "pay_now",
-    "receive_webhook",
     "revoke_agreement",
     "rider_payments",
     "sign_agreement",
@@ -97,6 +93,43 @@ def new_payment(
     session.add(row)
     session.add(PaymentAttempt(key=attempt, payment_key=key, attempt=1))
     return row
+
+
+def new_trip_payments(
+    session: Session, trips: Sequence[tuple[str, str, int]], *, provider: str, now: datetime
+) -> int:
+    """`new_payment` for many charged trips (event id, rider, fen), as two bulk inserts."""
+    payments, attempts = [], []
+    for event_id, rider_id, amount_fen in trips:
+        key = keys.trip_payment_key(event_id)
+        attempt = keys.attempt_key(key, 1)
+        new = str(PaymentStatus.NEW)
+        head = (key, rider_id, "trip", event_id, amount_fen, new, 1, attempt, provider)
+        payments.append((*head, None, None, now, now, None, None, None))
+        attempts.append((attempt, key, 1))
+    insert_tuples(session, core_table(Payment), _PAYMENT_COLUMNS, payments)
+    insert_tuples(session, core_table(PaymentAttempt), ("key", "payment_key", "attempt"), attempts)
+    return len(payments)
+
+
+_PAYMENT_COLUMNS = (
+    "key",
+    "rider_id",
+    "kind",
+    "trip_event_id",
+    "amount_fen",
+    "status",
+    "attempt",
+    "attempt_key",
+    "provider",
+    "provider_ref",
+    "reason",
+    "created_at",
+    "updated_at",
+    "first_declined_at",
+    "next_attempt_at",
+    "record_index",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,36 +287,6 @@ def rider_payments(
         .limit(limit)
     )
     return list(payments), list(refunds)
-
-
-def receive_webhook(
-    session: Session, provider: Provider, body: bytes, headers: Mapping[str, str], now: datetime
-) -> bool:
-    """Verify and keep one callback for the worker; False if it was received before."""
-    try:
-        news = provider.parse_webhook(body, headers, now)
-    except BadSignature as error:
-        raise BadWebhookSignature(str(error)) from error
-    except MalformedWebhook as error:
-        raise MalformedNotification(str(error)) from error
-    about = news.about
-    known = (
-        session.get(PaymentAttempt, about.key)
-        if isinstance(about, PaymentAnswer)
-        else session.get(Refund, about.key)
-    )
-    if known is None:
-        kind = "payment" if isinstance(about, PaymentAnswer) else "refund"
-        raise PaymentNotFound(f"expected a {kind} we asked for, got unknown key {about.key.hex()}")
-    if session.get(PaymentInbox, news.event_id) is not None:
-        return False
-    try:
-        session.add(PaymentInbox(event_id=news.event_id, body=body, received_at=now))
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # the same notification, delivered twice at once
-        return False
-    return True
 
 
 def restate_riders(session: Session, policy: Policy, rider_ids: list[str]) -> list[DenyChange]:

@@ -10,6 +10,10 @@ The body is JSON::
     {"id": "evt_...", "object": "payment" | "refund", "key": "<hex attempt/refund key>",
      "ref": "...", "status": "authorised" | "captured" | "declined" | "succeeded" | ...,
      "amount_fen": 300, "reason": null, "created": <unix ms>}
+
+or, when the provider sends notifications in batches (as Adyen does with its
+`notificationItems`), `{"notifications": [<one body as above>, ...]}`, signed as a whole.
+Each notification keeps its own id, so a repeat inside or across batches is still a no-op.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from payments.provider import (
     BadSignature,
@@ -29,7 +34,15 @@ from payments.provider import (
 )
 from payments.states import Outcome, RefundOutcome
 
-__all__ = ["SIGNATURE_HEADER", "decode_news", "encode_news", "sign", "verify"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "decode_batch",
+    "decode_news",
+    "encode_batch",
+    "encode_news",
+    "sign",
+    "verify",
+]
 
 SIGNATURE_HEADER = "farechain-signature"
 DEFAULT_TOLERANCE_S = 300
@@ -89,9 +102,37 @@ def encode_news(news: WebhookNews, created_ms: int) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
+def encode_batch(bodies: Sequence[bytes]) -> bytes:
+    """One body carrying the notifications `encode_news` made, in order."""
+    return b'{"notifications":[' + b",".join(bodies) + b"]}"
+
+
+def decode_batch(body: bytes) -> tuple[list[WebhookNews], bool]:
+    """The notifications of a body of one or a batch; and whether it was a batch."""
+    try:
+        data = json.loads(body)
+    except ValueError as error:
+        raise MalformedWebhook(f"expected a payment or refund notification, got {error}") from error
+    if isinstance(data, dict) and "notifications" in data:
+        items = data["notifications"]
+        if not isinstance(items, list) or not items:
+            raise MalformedWebhook(
+                f"expected a non-empty list of notifications, got {str(items)[:40]!r}"
+            )
+        return [_news_of(item) for item in items], True
+    return [_news_of(data)], False
+
+
 def decode_news(body: bytes) -> WebhookNews:
     try:
         data = json.loads(body)
+    except ValueError as error:
+        raise MalformedWebhook(f"expected a payment or refund notification, got {error}") from error
+    return _news_of(data)
+
+
+def _news_of(data: Any) -> WebhookNews:
+    try:
         event_id, kind, status = str(data["id"]), data["object"], data["status"]
         key = bytes.fromhex(data["key"])
         ref, amount, reason = str(data["ref"]), data["amount_fen"], data["reason"]
@@ -104,6 +145,6 @@ def decode_news(body: bytes) -> WebhookNews:
             about = RefundAnswer(key, ref, RefundOutcome(status), amount, reason)
         else:
             raise ValueError(f"object {kind!r}")
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise MalformedWebhook(f"expected a payment or refund notification, got {error}") from error
     return WebhookNews(event_id, about)

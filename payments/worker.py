@@ -28,6 +28,7 @@ from pathlib import Path
 
 import redis
 from sqlalchemy import Engine, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -43,10 +44,17 @@ from payments.models import (
     Refund,
 )
 from payments.outbox import open_refunds
-from payments.provider import PaymentAnswer, Provider, ProviderUnavailable, RefundAnswer
-from payments.service import new_payment
+from payments.provider import (
+    PaymentAnswer,
+    PaymentRequest,
+    Provider,
+    ProviderUnavailable,
+    RefundAnswer,
+)
+from payments.service import new_trip_payments
 from payments.states import Outcome, PaymentStatus, RefundOutcome
 from payments.webhooks import decode_news
+from storage.types import among, core_table
 from trips.models import Charge
 
 __all__ = ["PaymentWorker", "WorkerLimits"]
@@ -127,11 +135,15 @@ class PaymentWorker:
             arrears.push(self.redis, result.deny)
         return result
 
-    def _record(self, news: list[News], now: datetime, result: Round) -> None:
+    def _record(
+        self, news: list[News], now: datetime, result: Round, inbox: list[str] | None = None
+    ) -> None:
         if not news:
             return
         with Session(self.engine) as session:
-            recorded: Recorded = record_news(session, self.writer, self.policy, news, now)
+            recorded: Recorded = record_news(
+                session, self.writer, self.policy, news, now, inbox=inbox or ()
+            )
         result.recorded += recorded.records
         result.deny += recorded.deny
 
@@ -153,20 +165,14 @@ class PaymentWorker:
         )
         if not charges:
             return 0
-        created = 0
-        for _, event_id, rider_id, amount in charges:
-            if amount > 0:  # a free trip (a cap reached) owes nothing
-                new_payment(
-                    session,
-                    key=keys.trip_payment_key(event_id),
-                    rider_id=rider_id,
-                    kind="trip",
-                    trip_event_id=event_id,
-                    amount_fen=amount,
-                    provider=self.policy.provider,
-                    now=now,
-                )
-                created += 1
+        # A free trip (a cap reached) owes nothing. The rows go in as a set, in the
+        # transaction that moves the cursor: a restart neither skips nor repeats one.
+        created = new_trip_payments(
+            session,
+            [(event_id, rider_id, amount) for _, event_id, rider_id, amount in charges if amount],
+            provider=self.policy.provider,
+            now=now,
+        )
         cursor.position = charges[-1][0]
         session.add(cursor)
         session.commit()
@@ -175,26 +181,34 @@ class PaymentWorker:
     # -- 1: send what the provider has not taken yet ----------------------------------
     def _send(self, now: datetime, result: Round) -> None:
         with Session(self.engine) as session:
+            table = core_table(Payment)
             payments = list(
-                session.scalars(
-                    select(Payment)
-                    .where(col(Payment.status) == "new")
-                    .order_by(col(Payment.created_at))
+                session.execute(
+                    sa_select(
+                        table.c.attempt_key,
+                        table.c.rider_id,
+                        table.c.kind,
+                        table.c.trip_event_id,
+                        table.c.amount_fen,
+                    )
+                    .where(table.c.status == "new")
+                    .order_by(table.c.created_at)
                     .limit(self.limits.batch)
                 )
             )
+            riders = {p.rider_id for p in payments}
             agreements = (
                 dict(
                     session.execute(
                         select(
                             col(PaymentAccount.rider_id), col(PaymentAccount.agreement_ref)
                         ).where(
-                            col(PaymentAccount.rider_id).in_({p.rider_id for p in payments}),
+                            among(session, col(PaymentAccount.rider_id), riders),
                             col(PaymentAccount.agreement) == "active",
                         )
                     ).all()
                 )
-                if payments
+                if riders
                 else {}
             )
             refunds = list(
@@ -204,24 +218,26 @@ class PaymentWorker:
             )
             session.expunge_all()
         news: list[News] = []
-        try:
-            for p in payments:
-                ref = agreements.get(p.rider_id)
-                if p.kind == "trip" and ref is None:
-                    news.append(
-                        PaymentAnswer(
-                            p.attempt_key, "", Outcome.DECLINED, p.amount_fen, "no_agreement"
-                        )
-                    )
-                    continue
+        requests: list[PaymentRequest] = []
+        for p in payments:
+            ref = agreements.get(p.rider_id)
+            if p.kind == "trip" and ref is None:
                 news.append(
-                    self.provider.create_payment(
-                        key=p.attempt_key,
-                        agreement_ref=ref if p.kind == "trip" else None,
-                        amount_fen=p.amount_fen,
-                        description=p.trip_event_id or "pay-now",
-                    )
+                    PaymentAnswer(p.attempt_key, "", Outcome.DECLINED, p.amount_fen, "no_agreement")
                 )
+                continue
+            requests.append(
+                PaymentRequest(
+                    key=p.attempt_key,
+                    agreement_ref=ref if p.kind == "trip" else None,
+                    amount_fen=p.amount_fen,
+                    description=p.trip_event_id or "pay-now",
+                )
+            )
+        try:
+            if requests:
+                # One request for the batch; an item not taken stays `new` for next round.
+                news += [a for a in self.provider.create_payments(requests) if a is not None]
             for r in refunds:
                 if r.amount_fen == 0:
                     news.append(RefundAnswer(r.key, "", RefundOutcome.SUCCEEDED, 0))
@@ -252,13 +268,8 @@ class PaymentWorker:
             )
         if not rows:
             return
-        self._record([decode_news(body).about for _, body in rows], now, result)
-        with Session(self.engine) as session:
-            for event_id, _ in rows:
-                inbox = session.get(PaymentInbox, event_id)
-                if inbox is not None:
-                    inbox.applied = True
-            session.commit()
+        news: list[News] = [decode_news(body).about for _, body in rows]
+        self._record(news, now, result, inbox=[event_id for event_id, _ in rows])
 
     # -- 3: ask about what the provider has been quiet on ------------------------------
     def _query_quiet(self, now: datetime, result: Round) -> None:
@@ -288,8 +299,9 @@ class PaymentWorker:
         news: list[News] = []
         lost: list[bytes] = []
         try:
-            for p in payments:
-                answer = self.provider.query_payment(key=p.attempt_key)
+            keys_asked = [p.attempt_key for p in payments]
+            answers = self.provider.query_payments(keys_asked) if keys_asked else []
+            for p, answer in zip(payments, answers, strict=True):
                 if answer is None:
                     lost.append(p.attempt_key)  # it never arrived: `new` sends it again
                 else:

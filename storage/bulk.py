@@ -26,15 +26,18 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect, LargeBinary, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 __all__ = [
     "SessionBusy",
     "binary_copy_types",
+    "insert_missing",
     "insert_rows",
     "insert_tuples",
     "stream_rows",
     "subtract_by_key",
+    "update_by_key",
 ]
 
 Processor = Callable[[Any], Any]
@@ -52,6 +55,23 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     pick = itemgetter(*columns)
     tuples = [pick(row) for row in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
     insert_tuples(session, table, columns, tuples)
+
+
+def insert_missing(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], key: str
+) -> list[Any]:
+    """Insert the rows whose `key` is not in the table yet; the keys inserted.
+
+    `INSERT ... ON CONFLICT DO NOTHING RETURNING key` (PostgreSQL and SQLite alike), in
+    multi-row statements: a row that a concurrent writer inserted first is passed over,
+    not an error, and the caller learns which rows were its own.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = make(table).on_conflict_do_nothing().returning(table.c[key])
+    return list(session.execute(statement, list(rows)).scalars())
 
 
 def insert_tuples(
@@ -162,6 +182,43 @@ def subtract_by_key(
             f" FROM unnest(%b::{key_type}[], %b::{value_type}[]) AS d(k, amount)"
             f" WHERE t.{key_name} = d.k",
             (list(amounts), list(amounts.values())),
+        )
+
+
+def update_by_key(
+    session: Session,
+    table: Table,
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """`UPDATE table SET columns = row[1:] WHERE key = row[0]` for each row, in bulk.
+
+    Values pass through the columns' bind processors (as `stream_rows` does). PostgreSQL
+    gets one statement over binary array parameters, one array per column; SQLite an
+    executemany.
+    """
+    if not rows:
+        return
+    dialect, driver = _driver(session)
+    quote = dialect.identifier_preparer.quote
+    target = dialect.identifier_preparer.format_table(table)
+    names = [key, *columns]
+    process = _row_processor(table, names, dialect)
+    values = [process(row) for row in rows] if process is not None else [list(r) for r in rows]
+    if dialect.name != "postgresql":
+        sets = ", ".join(f"{quote(c)} = ?" for c in columns)
+        sql = f"UPDATE {target} SET {sets} WHERE {quote(key)} = ?"
+        _executemany(driver, sql, [(*row[1:], row[0]) for row in values])
+        return
+    aliases = [f"c{i}" for i in range(len(names))]
+    arrays = ", ".join(f"%b::{table.c[n].type.compile(dialect)}[]" for n in names)
+    sets = ", ".join(f"{quote(c)} = d.{a}" for c, a in zip(columns, aliases[1:], strict=True))
+    with driver.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {target} AS t SET {sets} FROM unnest({arrays}) AS d({', '.join(aliases)})"
+            f" WHERE t.{quote(key)} = d.c0",
+            [list(column) for column in zip(*values, strict=True)],
         )
 
 
