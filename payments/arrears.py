@@ -98,28 +98,38 @@ def standing_of(session: Session, rider_ids: Sequence[str]) -> dict[str, Standin
 def restate(session: Session, rider_ids: Iterable[str], *, block_fen: int) -> list[DenyChange]:
     """Block or unblock each rider as the arrears say (no commit); the changes to push."""
     ids = sorted(set(rider_ids))
+    if not ids:
+        return []
     standings = standing_of(session, ids)
     accounts = {
-        a.rider_id: a
-        for a in session.scalars(
-            select(PaymentAccount).where(among(session, col(PaymentAccount.rider_id), ids))
+        rid: (blocked, owed)
+        for rid, blocked, owed in session.execute(
+            select(
+                col(PaymentAccount.rider_id),
+                col(PaymentAccount.debt_blocked),
+                col(PaymentAccount.blocked_owed_fen),
+            ).where(among(session, col(PaymentAccount.rider_id), ids))
         )
     }
     changes = []
     for rid, standing in standings.items():
-        account = accounts.get(rid)
-        if account is None:
-            account = PaymentAccount(rider_id=rid)
-            session.add(account)
+        known = accounts.get(rid)
+        created = None
+        if known is None:
+            created = PaymentAccount(rider_id=rid)
+            session.add(created)
+        blocked, owed = known or (False, 0)
         arrears = standing.arrears_fen
         block = arrears >= block_fen and arrears > 0
-        if block == account.debt_blocked and (not block or account.blocked_owed_fen == arrears):
+        if block == blocked and (not block or owed == arrears):
             continue
+        # Only the riders whose standing changes are loaded as objects: a few per batch.
+        account = created or session.get(PaymentAccount, rid, populate_existing=True)
         rider = session.get(Rider, rid)
-        assert rider is not None
+        assert account is not None and rider is not None
         if block:
             rider.blocked = True
-        elif account.debt_blocked:
+        elif blocked:
             rider.blocked = False  # only a block for debt is lifted by paying
         account.debt_blocked, account.blocked_owed_fen = block, arrears if block else 0
         changes.append(DenyChange(rid, block, arrears))

@@ -32,6 +32,22 @@ def open_refunds(
     session: Session, writer: LedgerWriter, policy: Policy, now: datetime, limit: int
 ) -> int:
     """Open a refund for each new refund credit note; one block; commit. Returns how many."""
+    position = session.scalar(
+        select(col(PaymentCursor.position)).where(col(PaymentCursor.name) == _CURSOR)
+    )
+    # Most rounds find no credit note: ask before taking the ledger's lock, which the
+    # batcher waits for.
+    newer = session.scalar(
+        select(col(InvoiceEvent.record_index))
+        .where(
+            col(InvoiceEvent.record_index) > (-1 if position is None else position),
+            col(InvoiceEvent.credit_note_number).is_not(None),
+        )
+        .limit(1)
+    )
+    session.rollback()
+    if newer is None:
+        return 0
     try:
         head = writer.lock_head(session)
         cursor = session.get(PaymentCursor, _CURSOR) or PaymentCursor(name=_CURSOR)

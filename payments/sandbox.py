@@ -98,6 +98,12 @@ class SandboxProvider:
         mac = hmac.new(self.config.seed, purpose.encode() + b"\0" + key, hashlib.sha256)
         return int.from_bytes(mac.digest()[:8], "big") / 2**64
 
+    def _happens(self, purpose: str, key: bytes, rate: float) -> bool:
+        """True for `rate` of keys; a rate of 0 or 1 needs no hash to say so."""
+        if rate <= 0.0 or rate >= 1.0:
+            return rate >= 1.0
+        return self._chance(purpose, key) < rate
+
     def _reachable(self) -> None:
         if self.config.down:
             raise ProviderUnavailable("sandbox provider is down")
@@ -140,14 +146,17 @@ class SandboxProvider:
         keys = [r.key for r in taken]
         now = self.clock_ms()
         with Session(self.engine) as session, session.begin():
-            refused = books.open_payments(session, taken, now, self.config.latency_ms)
-            self._announce(session, refused, now)
-        if self.config.latency_ms == 0:
-            self._settle_due(now, only_keys=keys)
-        if taken and self._chance("lose-response", keys[0]) < self.config.lose_response_rate:
+            news: list[Answer] = []
+            news += books.open_payments(session, taken, now, self.config.latency_ms)
+            if self.config.latency_ms == 0:
+                news += books.settle_due(
+                    session, now, self._outcome, keys, len(keys), tables=(books.PAYMENTS,)
+                )
+            self._announce(session, news, now)
+            found = books.answers(session, books.PAYMENTS, keys)
+        if taken and self._happens("lose-response", keys[0], self.config.lose_response_rate):
             raise ProviderUnavailable("sandbox provider timed out (the request was taken)")
-        answers: list[PaymentAnswer | None] = []
-        answers += self._payment_answers(keys)
+        answers = [_as_payment(found.get(key)) for key in keys]
         return answers + [None] * (len(requests) - len(taken))
 
     def query_payment(self, *, key: bytes) -> PaymentAnswer | None:
@@ -185,9 +194,9 @@ class SandboxProvider:
     # -- settling and notifying ---------------------------------------------------------
     def _outcome(self, table: Table, key: bytes) -> tuple[str, str | None]:
         if table is books.PAYMENTS:
-            declined = self._chance("decline", key) < self.config.decline_rate
+            declined = self._happens("decline", key, self.config.decline_rate)
             return ("declined", "insufficient_funds") if declined else ("captured", None)
-        failed = self._chance("refund-fail", key) < self.config.refund_fail_rate
+        failed = self._happens("refund-fail", key, self.config.refund_fail_rate)
         return ("failed", "account_closed") if failed else ("succeeded", None)
 
     def _settle_due(
@@ -214,12 +223,13 @@ class SandboxProvider:
                     + hashlib.sha256(about.key + str(about.outcome).encode()).hexdigest()[:24]
                 )
                 tag = event_id.encode()
-                if self._chance("lose", tag) < self.config.loss_rate:
+                if self._happens("lose", tag, self.config.loss_rate):
                     continue
                 body = encode_news(WebhookNews(event_id, about), now)
-                copies = 2 if self._chance("twice", tag) < self.config.duplicate_rate else 1
+                copies = 2 if self._happens("twice", tag, self.config.duplicate_rate) else 1
                 for copy in range(copies):
-                    delay = int(self._chance(f"delay{copy}", tag) * self.config.webhook_delay_ms)
+                    spread = self.config.webhook_delay_ms
+                    delay = int(self._chance(f"delay{copy}", tag) * spread) if spread else 0
                     rows.append((event_id, body, now + delay, 0, False))
         books.add_webhooks(session, rows)
 

@@ -127,6 +127,8 @@ def settle_due(
     outcome: Outcomes,
     only_keys: Sequence[bytes] | None,
     limit: int,
+    *,
+    tables: Sequence[Table] = (PAYMENTS, REFUNDS),
 ) -> list[Answer]:
     """Settle the pending payments and refunds that are due; the ones settled here.
 
@@ -135,7 +137,7 @@ def settle_due(
     announces it.
     """
     settled: list[Answer] = []
-    for table in (PAYMENTS, REFUNDS):
+    for table in tables:
         query = select(table.c.key).where(table.c.status == "pending", table.c.settle_ms <= now)
         if only_keys is not None:
             query = query.where(among(session, table.c.key, list(only_keys)))

@@ -26,7 +26,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect, LargeBinary, Table, event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 __all__ = [
@@ -62,16 +62,33 @@ def insert_missing(
 ) -> list[Any]:
     """Insert the rows whose `key` is not in the table yet; the keys inserted.
 
-    `INSERT ... ON CONFLICT DO NOTHING RETURNING key` (PostgreSQL and SQLite alike), in
-    multi-row statements: a row that a concurrent writer inserted first is passed over,
-    not an error, and the caller learns which rows were its own.
+    `INSERT ... ON CONFLICT DO NOTHING RETURNING key`: a row that a concurrent writer
+    inserted first is passed over, not an error, and the caller learns which rows were
+    its own. PostgreSQL gets one statement over binary array parameters (one per column,
+    as in `update_by_key`); SQLite SQLAlchemy's multi-row INSERT. Every row must have
+    the keys of the first.
     """
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = make(table).on_conflict_do_nothing().returning(table.c[key])
-    return list(session.execute(statement, list(rows)).scalars())
+    dialect, driver = _driver(session)
+    if dialect.name != "postgresql":
+        statement = sqlite.insert(table).on_conflict_do_nothing().returning(table.c[key])
+        return list(session.execute(statement, list(rows)).scalars())
+    columns = list(rows[0])
+    process = _row_processor(table, columns, dialect)
+    pick = itemgetter(*columns)
+    tuples = [pick(row) if len(columns) > 1 else (pick(row),) for row in rows]
+    values = [process(row) for row in tuples] if process is not None else tuples
+    quote = dialect.identifier_preparer.quote
+    target = dialect.identifier_preparer.format_table(table)
+    arrays = ", ".join(f"%b::{table.c[c].type.compile(dialect)}[]" for c in columns)
+    with driver.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {target} ({', '.join(quote(c) for c in columns)})"
+            f" SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING RETURNING {quote(key)}",
+            [list(column) for column in zip(*values, strict=True)],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def insert_tuples(
