@@ -67,6 +67,10 @@ def run_system(settings: Settings, *, riders: int) -> int:
             "REDIS_URL": redis_url,
             "DATABASE_URL": database_url,
             "FARECHAIN_VAR_DIR": str(var),
+            # The payments worker sends the sandbox's webhooks to this API: it must know
+            # the address `--port` chose, not the default.
+            "FARECHAIN_SERVER__HOST": settings.server.host,
+            "FARECHAIN_SERVER__PORT": str(settings.server.port),
         }
         server = settings.server
         base_url = f"http://{server.host}:{server.port}"

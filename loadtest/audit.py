@@ -42,6 +42,12 @@ class LedgerCheck:
     lag_block_ms: list[float] = field(default_factory=list)
     lag_commit_ms: list[float] = field(default_factory=list)
     lag_points: list[tuple[int, float]] = field(default_factory=list)  # (seen ms, lag ms)
+    tap_out_ms: dict[str, int] = field(default_factory=dict)  # event id -> its last tap
+
+    @property
+    def committed_per_s(self) -> dict[int, int]:
+        """This run's trip-ends committed in each wall-clock second (as first seen)."""
+        return dict(Counter(seen // 1000 for seen, _ in self.lag_points))
 
     @property
     def problems(self) -> list[str]:
@@ -79,7 +85,7 @@ def audit_run(
             text("SELECT height, created_at, first_index FROM blocks WHERE height > :h"),
             {"h": from_height},
         ).all()
-        block_ms = {int(h): _epoch_ms(created) for h, created, _ in blocks}
+        block_ms = {int(h): epoch_ms(created) for h, created, _ in blocks}
         # The blocks above `from_height` hold the records from the first one's
         # first_index on: an index range, not a scan of the whole ledger. With no such
         # block it is None (NULL), and `>= NULL` selects nothing.
@@ -100,6 +106,7 @@ def audit_run(
             if kind == "trip":
                 tap = record["end"] or record["start"]
                 received = int(tap["received_ms"])
+                check.tap_out_ms[event_id] = received
                 check.lag_block_ms.append(block_ms[int(height)] - received)
                 seen = block_seen_ms.get(int(height))
                 if seen is not None:
@@ -164,7 +171,8 @@ def _dead_letters(client: redis.Redis, id_prefix: str) -> list[str]:
     return letters
 
 
-def _epoch_ms(created: object) -> int:
+def epoch_ms(created: object) -> int:
+    """A block's `created_at` as read back (aware, or SQLite's naive UTC), in unix ms."""
     moment = created if isinstance(created, datetime) else datetime.fromisoformat(str(created))
     if moment.tzinfo is None:  # SQLite hands back naive times; they are UTC
         moment = moment.replace(tzinfo=UTC)

@@ -30,10 +30,11 @@ from gates import keys
 from loadtest.audit import LedgerCheck, audit_run
 from loadtest.durations import format_duration
 from loadtest.journal import Expectations, expect_ledger, read_journals
+from loadtest.payments import check_payments, wait_settled
 from loadtest.pgserver import server_pid
 from loadtest.plot import plot_run
 from loadtest.profile import Plan, day_plan, fixed_plan
-from loadtest.sampler import Sampler, committed_per_s
+from loadtest.sampler import Sampler
 from loadtest.stats import (
     locust_history,
     locust_totals,
@@ -41,7 +42,7 @@ from loadtest.stats import (
     plan_held,
     steady_rates,
 )
-from loadtest.summary import Summary
+from loadtest.summary import PaymentFigures, Summary
 from loadtest.system import StartedSystem, free_port, start_system, system_env
 from storage.engine import make_engine
 
@@ -78,6 +79,8 @@ class RunOptions:
     max_error_rate: float = 0.01
     # Stop the batcher (SIGSTOP) while the load runs: the ingest benchmark.
     pause_batcher: bool = False
+    # After the batcher drains, wait this long at most for the run's payments to settle.
+    payments_timeout_s: float = 120.0
 
     def plan(self, start: datetime) -> Plan:
         if self.day_in_s:
@@ -199,6 +202,8 @@ def _run(
             os.kill(pid, signal.SIGCONT)
     load_stopped = time.time()
     drained_s = _drain(sampler, options.drain_timeout_s, load_stopped)
+    # The sampler keeps watching: payment blocks are seen committed as trip blocks are.
+    paid_s = wait_settled(engine, meta.id_prefix, options.payments_timeout_s)
     sampler.stop()
     sampler.save(run_dir / "samples.jsonl")
     (run_dir / "blocks-seen.json").write_text(json.dumps(sampler.block_seen_ms))
@@ -207,6 +212,13 @@ def _run(
 
     print("auditing the ledger against the journal ...", flush=True)
     expected, check = audit_journal(run_dir, meta, engine, client, sampler.block_seen_ms)
+    paid = check_payments(
+        engine,
+        id_prefix=meta.id_prefix,
+        from_height=meta.from_height,
+        tap_out_ms=check.tap_out_ms,
+        block_seen_ms=sampler.block_seen_ms,
+    )
     client.close()
     engine.dispose()
     if system is not None:
@@ -216,7 +228,9 @@ def _run(
     verify_s = time.time() - verify_began
     samples = sampler.samples
     window = (expected.first_ms or 0) // 1000, (expected.last_ms or 0) // 1000
-    committed = {s: n for s, n in committed_per_s(samples).items() if window[0] <= s <= window[1]}
+    # Counted from this run's trip records, not the tree's growth: payment records grow
+    # the tree too.
+    committed = {s: n for s, n in check.committed_per_s.items() if window[0] <= s <= window[1]}
     in_load = [s for s in samples if s.t <= load_stopped]
     cpu_roles = sorted({r for s in in_load for r in s.cpu})
     summary = Summary(
@@ -254,6 +268,17 @@ def _run(
         verify_output="" if verify is None else verify.stdout + verify.stderr,
         verify_s=verify_s,
         max_error_rate=options.max_error_rate,
+        payments=PaymentFigures(
+            charged=paid.charged,
+            captured=paid.statuses["captured"],
+            declined=paid.statuses["declined"],
+            unsettled=paid.unsettled,
+            settled_s=paid_s,
+            lag_p50_ms=percentile(paid.lag_ms, 50),
+            lag_p99_ms=percentile(paid.lag_ms, 99),
+            lag_commit_p50_ms=percentile(paid.lag_commit_ms, 50),
+            lag_commit_p99_ms=percentile(paid.lag_commit_ms, 99),
+        ),
         settings={
             "url": url,
             "database": engine.dialect.name,

@@ -14,12 +14,10 @@ loop must not block on a database) polls a few times a second:
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,12 +163,3 @@ def load_samples(path: Path) -> list[Sample]:
             data: dict[str, Any] = json.loads(line)
             samples.append(Sample(**data))
     return samples
-
-
-def committed_per_s(samples: Sequence[Sample]) -> dict[int, int]:
-    """Trip-ends committed in each wall-clock second (three records per trip-end)."""
-    out: dict[int, int] = defaultdict(int)
-    for before, after in itertools.pairwise(samples):
-        if after.tree_size > before.tree_size:
-            out[int(after.t)] += (after.tree_size - before.tree_size) // 3
-    return dict(out)

@@ -18,6 +18,22 @@ from loadtest.stats import PlanHeld, Rates, Responses
 GOAL_TAPS_PER_S = 2000.0
 GOAL_RESPONSE_P99_MS = 100.0
 GOAL_LAG_P99_MS = 2000.0
+GOAL_PAID_P99_MS = 5000.0  # DESIGN.md: tap-out -> payment captured, sandbox provider
+
+
+@dataclass
+class PaymentFigures:
+    """The run's trip payments, as the ledger's `payment` records tell."""
+
+    charged: int = 0  # trips with a fare to pay
+    captured: int = 0
+    declined: int = 0
+    unsettled: int = 0  # no payment yet, or still in flight, when the wait ended
+    settled_s: float = math.nan  # after the batcher drained; NaN: not within the wait
+    lag_p50_ms: float = math.nan  # tap-out -> the captured record's block time
+    lag_p99_ms: float = math.nan
+    lag_commit_p50_ms: float = math.nan  # tap-out -> that block seen committed
+    lag_commit_p99_ms: float = math.nan
 
 
 @dataclass
@@ -55,6 +71,7 @@ class Summary:
     max_error_rate: float
     settings: dict[str, Any] = field(default_factory=dict)
     plan_held: PlanHeld | None = None
+    payments: PaymentFigures = field(default_factory=PaymentFigures)
 
     @property
     def error_rate(self) -> float:
@@ -89,6 +106,11 @@ class Summary:
                 f"{self.lag_commit_p99_ms:,.0f} ms",
                 self.lag_commit_p99_ms <= GOAL_LAG_P99_MS,
             ),
+            (
+                f"tap-out -> payment captured p99 <= {GOAL_PAID_P99_MS:,.0f} ms",
+                f"{self.payments.lag_commit_p99_ms:,.0f} ms",
+                self.payments.lag_commit_p99_ms <= GOAL_PAID_P99_MS,
+            ),
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -110,6 +132,16 @@ class Summary:
             f"accepted ({share:.1%})"
         ]
 
+    def _payments_line(self) -> str:
+        p = self.payments
+        return (
+            f"  payments            {p.charged:,} trips to pay: {p.captured:,} captured, "
+            f"{p.declined:,} declined, {p.unsettled:,} unsettled (settled "
+            f"{p.settled_s:.1f} s after the batcher drained); tap-out -> captured block "
+            f"time p50 {p.lag_p50_ms:,.0f} ms, p99 {p.lag_p99_ms:,.0f} ms; -> commit seen "
+            f"p50 {p.lag_commit_p50_ms:,.0f} ms, p99 {p.lag_commit_p99_ms:,.0f} ms"
+        )
+
     def render(self) -> str:
         r, t, c = self.responses, self.taps, self.trip_ends_committed
         lines = [
@@ -128,6 +160,7 @@ class Summary:
             f"  batcher lag         tap-out -> block time p50 {self.lag_block_p50_ms:,.0f} ms, "
             f"p99 {self.lag_block_p99_ms:,.0f} ms; -> commit seen p50 "
             f"{self.lag_commit_p50_ms:,.0f} ms, p99 {self.lag_commit_p99_ms:,.0f} ms",
+            self._payments_line(),
             f"  queue               max depth {self.max_queue:,} (pending {self.max_pending:,}); "
             f"drained {self.drained_s:.1f} s after the load stopped",
             "  cpu (% of a core)   "

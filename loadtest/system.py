@@ -130,7 +130,13 @@ def _roles(
     supervisor_pid: int, redis_url: str, embedded: EmbeddedRedis | None
 ) -> dict[str, list[int]]:
     """The processes of each role, found by their command lines."""
-    roles: dict[str, list[int]] = {"api": [], "batcher": [], "sweeper": [], "redis": []}
+    roles: dict[str, list[int]] = {
+        "api": [],
+        "batcher": [],
+        "sweeper": [],
+        "payments": [],
+        "redis": [],
+    }
     with contextlib.suppress(psutil.Error):
         for child in psutil.Process(supervisor_pid).children():
             line = " ".join(child.cmdline())
@@ -140,6 +146,8 @@ def _roles(
                 roles["batcher"].append(child.pid)
             elif line.endswith(" sweeper"):
                 roles["sweeper"].append(child.pid)
+            elif line.endswith(" payments-worker"):
+                roles["payments"].append(child.pid)
     roles["redis"] = _redis_pids(redis_url, embedded)
     return {role: pids for role, pids in roles.items() if pids}
 
