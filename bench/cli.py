@@ -124,6 +124,37 @@ def payments(
     _with_workdir(run)
 
 
+@app.command("payment-latency")
+def payment_latency(
+    rate: Annotated[float, typer.Option(help="committed charges per second")] = 1_100.0,
+    duration: Annotated[float, typer.Option("--for", help="seconds of feeding")] = 30.0,
+    riders: Annotated[int, typer.Option()] = 20_000,
+    batch: Annotated[int, typer.Option(help="payments per worker round")] = 2_000,
+    db: DbOption = None,
+    postgres: PostgresOption = "postgresql://postgres@127.0.0.1:5432/postgres",
+    json_path: JsonOption = None,
+) -> None:
+    """The payments worker under a steady rate: charge committed -> payment captured."""
+    from bench.databases import bench_database, bench_redis
+    from bench.payment_latency import bench_payment_latency
+
+    def run(workdir: Path) -> None:
+        for kind in db or ["postgresql"]:
+            with bench_redis(workdir) as redis_url, bench_database(kind, workdir, postgres) as url:
+                figures = bench_payment_latency(
+                    workdir,
+                    database_url=url,
+                    redis_url=redis_url,
+                    rate_per_s=rate,
+                    duration_s=duration,
+                    riders=riders,
+                    batch=batch,
+                )
+            _report(f"payment latency ({kind})", figures, json_path)
+
+    _with_workdir(run)
+
+
 @app.command()
 def proofs(
     sizes: Annotated[str, typer.Option(help="comma-separated record counts")] = (

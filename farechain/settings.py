@@ -68,7 +68,11 @@ class PaymentSettings(BaseModel):
     retry_after_h: list[float] = Field(default_factory=lambda: [24.0, 168.0, 720.0])
     # Arrears (debt left after a failed collection) from which the gate refuses entry.
     block_at_fen: int = Field(default=1_000, ge=1)
-    batch: int = Field(default=500, ge=1)
+    # Most a worker round takes of each kind of work (charges, sends, webhooks). A round
+    # takes what came since the last one, so the cap binds only when the worker is
+    # behind: then larger rounds catch up faster (fewer statements per payment), at the
+    # cost of a longer hold on the ledger's lock per round.
+    batch: int = Field(default=2_000, ge=1)
     poll_interval_ms: int = Field(default=100, ge=1)
     # Ask the provider about an attempt no webhook has settled after this long. The
     # sandbox's webhooks come within latency + delay (under a second by default), so a

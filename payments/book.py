@@ -134,7 +134,8 @@ class _Plan:
     entries: list[tuple[str, dict[str, object], Callable[[int], None]]] = field(
         default_factory=list
     )
-    riders: set[str] = field(default_factory=set)
+    riders: set[str] = field(default_factory=set)  # whose standing may have changed
+    paid: set[str] = field(default_factory=set)  # who had only payments go through
     moved: dict[str, int] = field(default_factory=dict)  # rider -> fen added
     unknown: int = 0
 
@@ -149,7 +150,10 @@ class _Plan:
             row.record_index = index
 
         self.entries.append((kind, fields, apply))
-        self.riders.add(row.rider_id)
+        if kind == records.PAYMENT and fields["status"] in ("authorised", "captured"):
+            self.paid.add(row.rider_id)
+        else:
+            self.riders.add(row.rider_id)
 
 
 def record_news(
@@ -184,7 +188,7 @@ def record_news(
                 apply(block.first_index + offset)
             result.records = len(plan.entries)
         _write(plan, inbox)
-        result.deny = restate(session, plan.riders, block_fen=policy.block_fen)
+        result.deny = restate(session, _to_restate(plan), block_fen=policy.block_fen)
         session.commit()
     except BaseException:
         # Forget before the rollback releases the lock: another writer may append next.
@@ -231,6 +235,25 @@ def _load(session: Session, policy: Policy, news: Sequence[News], now: datetime)
             ).all()
         )
     return _Plan(session, policy, now, payments, attempts, balances)
+
+
+def _to_restate(plan: _Plan) -> set[str]:
+    """The riders whose deny-list standing may have changed.
+
+    A payment going through (authorised, captured) raises the balance by what leaves
+    the in-flight sum, so it never raises what a rider owes: a rider not blocked stays
+    unblocked, and only a blocked one (who may now owe less) is looked at again.
+    """
+    paid_only = plan.paid - plan.riders
+    if not paid_only:
+        return plan.riders
+    blocked = plan.session.scalars(
+        select(col(PaymentAccount.rider_id)).where(
+            among(plan.session, col(PaymentAccount.rider_id), list(paid_only)),
+            col(PaymentAccount.debt_blocked).is_(True),
+        )
+    )
+    return plan.riders | set(blocked)
 
 
 def _write(plan: _Plan, inbox: Sequence[str]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, LargeBinary
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UtcDateTime
@@ -51,6 +51,16 @@ class PaymentAccount(SQLModel, table=True):
 
 class Payment(SQLModel, table=True):
     __tablename__ = "payments"
+    # The worker's retry step asks every round for declined payments due again; only
+    # those have a next attempt, so the index holds a few rows, not every payment.
+    __table_args__ = (
+        Index(
+            "ix_payments_retry_due",
+            "next_attempt_at",
+            postgresql_where=text("next_attempt_at IS NOT NULL"),
+            sqlite_where=text("next_attempt_at IS NOT NULL"),
+        ),
+    )
 
     key: bytes = Field(sa_column=_key())
     rider_id: str = Field(index=True)
@@ -102,11 +112,21 @@ class PaymentInbox(SQLModel, table=True):
     """Verified webhooks, kept until the worker applies them; the id makes repeats no-ops."""
 
     __tablename__ = "payment_inbox"
+    # The worker asks every round for the rows not applied yet: a few seconds' worth
+    # among every webhook ever received.
+    __table_args__ = (
+        Index(
+            "ix_payment_inbox_unapplied",
+            "received_at",
+            postgresql_where=text("NOT applied"),
+            sqlite_where=text("NOT applied"),
+        ),
+    )
 
     event_id: str = Field(primary_key=True)
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     received_at: datetime = Field(sa_column=_at())
-    applied: bool = Field(default=False, index=True)
+    applied: bool = False
 
 
 class PaymentCursor(SQLModel, table=True):

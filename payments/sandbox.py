@@ -260,8 +260,9 @@ class SandboxProvider:
                 delivered += [h.id for h in chunk]
             else:
                 failed += [(h.id, h.attempts + 1) for h in chunk]
-        with Session(self.engine) as session, session.begin():
-            books.mark_webhooks(session, now, delivered, failed, _MAX_DELIVERIES)
+        if delivered or failed:
+            with Session(self.engine) as session, session.begin():
+                books.mark_webhooks(session, now, delivered, failed, _MAX_DELIVERIES)
         return len(delivered)
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> WebhookNews:

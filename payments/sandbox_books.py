@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from payments.provider import PaymentAnswer, PaymentRequest, RefundAnswer
@@ -165,10 +165,10 @@ def add_webhooks(session: Session, rows: Sequence[tuple[str, bytes, int, int, bo
 
 
 def due_webhooks(session: Session, now: int, limit: int) -> list[Due]:
+    """Due notifications, in no particular order (a provider promises none)."""
     rows = session.execute(
         select(_WEBHOOKS.c.id, _WEBHOOKS.c.event_id, _WEBHOOKS.c.body, _WEBHOOKS.c.attempts)
         .where(_WEBHOOKS.c.done.is_(False), _WEBHOOKS.c.deliver_ms <= now)
-        .order_by(_WEBHOOKS.c.deliver_ms)
         .limit(limit)
     )
     return [Due(*row) for row in rows]
@@ -181,13 +181,13 @@ def mark_webhooks(
     failed: Sequence[tuple[int, int]],
     max_deliveries: int,
 ) -> None:
-    """Delivered ones are done; failed ones (id, attempts so far) wait, backing off."""
+    """Delivered ones are gone; failed ones (id, attempts so far) wait, backing off.
+
+    A delivered notification is deleted, not kept as done: the queue stays as short as
+    what is in flight, so finding the due ones never reads past ones.
+    """
     if delivered:
-        session.execute(
-            update(_WEBHOOKS)
-            .where(among(session, _WEBHOOKS.c.id, list(delivered)))
-            .values(attempts=_WEBHOOKS.c.attempts + 1, done=True)
-        )
+        session.execute(delete(_WEBHOOKS).where(among(session, _WEBHOOKS.c.id, list(delivered))))
     # Like Stripe: resend with backoff while the receiver fails, up to a limit.
     update_by_key(
         session,

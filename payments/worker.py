@@ -6,14 +6,18 @@ one payment (its key derived from the trip, its row inserted in the same transac
 that moves the cursor, so a restart neither skips nor repeats one), and each credit
 note reversing a trip for a refund becomes one refund. Then, each round:
 
-1. send every `new` payment and refund to the provider (same key on every resend);
-2. apply received webhooks (the inbox), in one block;
+1. send every `new` payment (in one `create_payments` request) and refund to the
+   provider (same key on every resend);
+2. record the provider's answers and the received webhooks (the inbox) in one block,
+   the inbox rows marked applied in the same transaction;
 3. query attempts the provider has been quiet about for `query_after_s`: failures the
-   webhooks never told of are found here;
-4. try declined payments again on the retry schedule, or write them off;
+   webhooks never told of are found here (`payments.chase`);
+4. try declined payments again on the retry schedule, or write them off (the same);
 5. push deny-list changes to the edge.
 
 A crash anywhere repeats at most a provider request, whose key makes it harmless.
+Every step reads and writes its rows as sets (`payments.book`, `storage.bulk`), so a
+round of hundreds of payments costs a few dozen statements.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
@@ -33,12 +37,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from ledger.store import LedgerWriter
-from payments import arrears, keys
-from payments.book import News, Policy, Recorded, WriteOff, record_news
+from payments import arrears
+from payments.book import News, Policy, Recorded, record_news
+from payments.chase import query_quiet, retry_due
 from payments.models import (
     Payment,
     PaymentAccount,
-    PaymentAttempt,
     PaymentCursor,
     PaymentInbox,
     Refund,
@@ -101,17 +105,36 @@ class PaymentWorker:
 
     def run(self, stop: threading.Event) -> None:
         self.restore_deny_list()
+        # An in-process provider (the sandbox) settles and sends its webhooks on a thread
+        # of its own, as a real one does on its own machines: its notifications do not
+        # wait for the worker's round to end.
+        provider = None
+        if self.pump is not None:
+            provider = threading.Thread(target=self._pump, args=(stop,), name="provider")
+            provider.start()
         while not stop.is_set():
             try:
                 busy = self.run_once(datetime.now(UTC)).busy
-                if self.pump is not None:
-                    busy = self.pump() > 0 or busy
             except Exception:
                 log.exception("payments round failed; trying again")
                 busy = False
                 stop.wait(1.0)
             if not busy:
                 stop.wait(self.limits.poll_interval_s)
+        if provider is not None:
+            provider.join()
+
+    def _pump(self, stop: threading.Event) -> None:
+        assert self.pump is not None
+        while not stop.is_set():
+            try:
+                sent = self.pump()
+            except Exception:
+                log.exception("provider round failed; trying again")
+                sent = 0
+                stop.wait(1.0)
+            if not sent:
+                stop.wait(self.limits.poll_interval_s / 2)
 
     def restore_deny_list(self) -> None:
         """Make the edge's deny list the database's again (after a crash or a reseed)."""
@@ -127,10 +150,24 @@ class PaymentWorker:
             result.created += open_refunds(
                 session, self.writer, self.policy, now, self.limits.batch
             )
-        self._send(now, result)
-        self._apply_inbox(now, result)
-        self._query_quiet(now, result)
-        self._retry_due(now, result)
+        # The provider's answers, the webhooks received meanwhile and what queries found:
+        # one block, one wait for the ledger's lock per round.
+        news = self._send(result)
+        received, inbox = self._read_inbox()
+        news += received + query_quiet(
+            self.engine,
+            self.provider,
+            now=now,
+            quiet_for_s=self.limits.query_after_s,
+            # At most a fifth of a batch a round: under a backlog most quiet attempts
+            # have webhooks on their way, and asking of all would deepen the backlog.
+            limit=max(1, self.limits.batch // 5),
+        )
+        self._mark_pending(news, now)
+        self._record([n for n in news if not _is_pending(n)], now, result, inbox=inbox)
+        retried, write_offs = retry_due(self.engine, now=now, limit=self.limits.batch)
+        result.created += retried
+        self._record(write_offs, now, result)
         if self.redis is not None:
             arrears.push(self.redis, result.deny)
         return result
@@ -146,6 +183,25 @@ class PaymentWorker:
             )
         result.recorded += recorded.records
         result.deny += recorded.deny
+
+    def _mark_pending(self, news: list[News], now: datetime) -> None:
+        """`new` -> `pending` for the attempts the provider says it has.
+
+        What `record_news` would do with such news (no ledger record, only the status),
+        as one UPDATE outside the ledger's lock; news of an older attempt, or of a
+        payment past `new`, matches no row, as `apply_news` would change nothing.
+        """
+        taken = [n.key for n in news if isinstance(n, PaymentAnswer) and _is_pending(n)]
+        if not taken:
+            return
+        with Session(self.engine) as session:
+            table = core_table(Payment)
+            session.execute(
+                update(table)
+                .where(among(session, table.c.attempt_key, taken), table.c.status == "new")
+                .values(status=str(PaymentStatus.PENDING), updated_at=now)
+            )
+            session.commit()
 
     # -- 0: the outbox over committed charges -----------------------------------------
     def _enqueue_charges(self, session: Session, now: datetime) -> int:
@@ -179,7 +235,8 @@ class PaymentWorker:
         return created
 
     # -- 1: send what the provider has not taken yet ----------------------------------
-    def _send(self, now: datetime, result: Round) -> None:
+    def _send(self, result: Round) -> list[News]:
+        """Send what the provider has not taken; its answers, to record."""
         with Session(self.engine) as session:
             table = core_table(Payment)
             payments = list(
@@ -254,110 +311,21 @@ class PaymentWorker:
             self.limits.pause_file.touch()
             while True:  # killed here by the crash test
                 time.sleep(1)
-        self._record(news, now, result)
+        return news
 
     # -- 2: webhooks --------------------------------------------------------------------
-    def _apply_inbox(self, now: datetime, result: Round) -> None:
+    def _read_inbox(self) -> tuple[list[News], list[str]]:
+        """The news of webhooks not applied yet, and their ids (marked when recorded)."""
         with Session(self.engine) as session:
             rows = list(
                 session.execute(
                     select(col(PaymentInbox.event_id), col(PaymentInbox.body))
-                    .where(col(PaymentInbox.applied).is_(False))
+                    .where(~col(PaymentInbox.applied))
                     .limit(self.limits.batch)
                 )
             )
-        if not rows:
-            return
-        news: list[News] = [decode_news(body).about for _, body in rows]
-        self._record(news, now, result, inbox=[event_id for event_id, _ in rows])
+        return [decode_news(body).about for _, body in rows], [event_id for event_id, _ in rows]
 
-    # -- 3: ask about what the provider has been quiet on ------------------------------
-    def _query_quiet(self, now: datetime, result: Round) -> None:
-        quiet_since = now - timedelta(seconds=self.limits.query_after_s)
-        with Session(self.engine, expire_on_commit=False) as session:
-            payments = list(
-                session.scalars(
-                    select(Payment)
-                    .where(
-                        col(Payment.status).in_(["pending", "authorised"]),
-                        col(Payment.updated_at) < quiet_since,
-                    )
-                    .limit(self.limits.batch)
-                )
-            )
-            refunds = list(
-                session.scalars(
-                    select(Refund)
-                    .where(col(Refund.status) == "pending", col(Refund.updated_at) < quiet_since)
-                    .limit(self.limits.batch)
-                )
-            )
-            for row in (*payments, *refunds):
-                row.updated_at = now  # asked now: not again before query_after_s
-            session.commit()
-            session.expunge_all()
-        news: list[News] = []
-        lost: list[bytes] = []
-        try:
-            keys_asked = [p.attempt_key for p in payments]
-            answers = self.provider.query_payments(keys_asked) if keys_asked else []
-            for p, answer in zip(payments, answers, strict=True):
-                if answer is None:
-                    lost.append(p.attempt_key)  # it never arrived: `new` sends it again
-                else:
-                    news.append(answer)
-            for r in refunds:
-                refund = self.provider.query_refund(key=r.key) or self.provider.create_refund(
-                    key=r.key, payer=r.rider_id, amount_fen=r.amount_fen
-                )
-                news.append(refund)
-        except ProviderUnavailable as error:
-            log.warning("payment provider unavailable while querying: %s", error)
-        if lost:
-            with Session(self.engine) as session:
-                session.execute(
-                    update(Payment)
-                    .where(col(Payment.attempt_key).in_(lost), col(Payment.status) == "pending")
-                    .values(status=str(PaymentStatus.NEW))
-                )
-                session.commit()
-        self._record(news, now, result)
 
-    # -- 4: the retry schedule ----------------------------------------------------------
-    def _retry_due(self, now: datetime, result: Round) -> None:
-        write_offs: list[News] = []
-        with Session(self.engine) as session:
-            due = list(
-                session.scalars(
-                    select(Payment)
-                    .where(
-                        col(Payment.status) == "declined",
-                        col(Payment.kind) == "trip",
-                        col(Payment.next_attempt_at) <= now,
-                    )
-                    .order_by(col(Payment.created_at))
-                    .limit(self.limits.batch)
-                )
-            )
-            if not due:
-                return
-            standing = arrears.standing_of(session, sorted({p.rider_id for p in due}))
-            owed = {rid: s.owed_fen for rid, s in standing.items()}
-            for payment in due:
-                amount = min(payment.amount_fen, owed.get(payment.rider_id, 0))
-                if amount == 0:
-                    write_offs.append(WriteOff(payment.key, "paid_otherwise"))
-                    continue
-                owed[payment.rider_id] -= amount
-                payment.attempt += 1
-                payment.attempt_key = keys.attempt_key(payment.key, payment.attempt)
-                payment.amount_fen, payment.status = amount, str(PaymentStatus.NEW)
-                payment.next_attempt_at, payment.updated_at = None, now
-                session.add(
-                    PaymentAttempt(
-                        key=payment.attempt_key, payment_key=payment.key, attempt=payment.attempt
-                    )
-                )
-            session.commit()
-        result.created += len(due) - len(write_offs)
-        self._record(write_offs, now, result)
+def _is_pending(news: News) -> bool:
+    return isinstance(news, PaymentAnswer) and news.outcome is Outcome.PENDING
