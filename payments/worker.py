@@ -175,7 +175,7 @@ class PaymentWorker:
     def _record(
         self, news: list[News], now: datetime, result: Round, inbox: list[str] | None = None
     ) -> None:
-        if not news:
+        if not news and not inbox:  # webhooks that said nothing new are still marked
             return
         with Session(self.engine) as session:
             recorded: Recorded = record_news(

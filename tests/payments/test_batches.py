@@ -176,3 +176,23 @@ def test_a_provider_taking_part_of_a_batch_gets_the_rest_later(pay: Pay) -> None
     captured = [r["payment"] for r in pay.records("payment") if r["status"] == "captured"]
     assert len(captured) == len(set(captured)) == len(statuses)
     assert pay.audit() is None
+
+
+def test_a_webhook_saying_nothing_new_is_still_marked_applied(pay: Pay) -> None:
+    pay.agree()
+    pay.ride(1)
+    worker = pay.worker(pay.sandbox(sandbox_loss_rate=1.0, sandbox_latency_ms=60_000))
+    worker.run_once(datetime.now(UTC))
+    with Session(pay.engine) as session:
+        payment = session.scalars(select(Payment)).first()
+    assert payment is not None and payment.status == "pending"
+    about = PaymentAnswer(payment.attempt_key, "pay_1", Outcome.PENDING, payment.amount_fen)
+    body = encode_news(WebhookNews("evt_p", about), 0)
+    assert (
+        pay.client.post(URL, content=body, headers=_signed(pay, body)).json()["duplicate"] is False
+    )
+    worker.run_once(datetime.now(UTC))
+    with Session(pay.engine) as session:
+        assert [r.applied for r in session.scalars(select(PaymentInbox))] == [True]
+        assert session.scalars(select(Payment)).one().status == "pending"
+    assert pay.records("payment") == []
