@@ -1,6 +1,6 @@
 """payments: partial indexes for the queries the worker and the sandbox make every round
 
-Revision 0005_payments_indexes, after 0004_ride_codes; written 2026-12-04 17:35:56.
+Revision 0006_payments_indexes, after 0005_rider_phones; written 2026-12-04 17:35:56.
 
 Each index holds only the rows such a query looks for (webhooks not applied yet,
 declined payments due again, the sandbox's pending payments and refunds), so the query
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_payments_indexes"
-down_revision = "0004_ride_codes"
+revision = "0006_payments_indexes"
+down_revision = "0005_rider_phones"
 branch_labels = None
 depends_on = None
 
