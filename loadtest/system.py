@@ -53,6 +53,9 @@ class StartedSystem:
 
 def system_env(var_dir: Path, redis_url: str, database_url: str | None) -> dict[str, str]:
     env = {**os.environ, "FARECHAIN_VAR_DIR": str(var_dir), "REDIS_URL": redis_url}
+    # The simulated riders always pay: a sandbox decline would put a rider in arrears,
+    # and the gate refusing a rider in debt is right but is not load (tests cover it).
+    env.setdefault("FARECHAIN_PAYMENTS__SANDBOX_DECLINE_RATE", "0")
     if database_url:
         env["DATABASE_URL"] = database_url
     else:

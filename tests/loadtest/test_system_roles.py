@@ -1,11 +1,13 @@
-"""Which processes the load test's sampler counts as Redis."""
+"""The system a load test starts: which processes its sampler counts as Redis, its env."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from loadtest.system import _roles
+import pytest
+
+from loadtest.system import _roles, system_env
 from storage.redis_server import EmbeddedRedis
 
 
@@ -26,3 +28,15 @@ def test_the_embedded_redis_is_known_by_its_process_and_a_machines_by_its_port(
     finally:
         ours.stop()
         other.stop()
+
+
+def test_the_load_tests_riders_always_pay_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("FARECHAIN_PAYMENTS__SANDBOX_DECLINE_RATE", raising=False)
+    assert (
+        system_env(tmp_path, "redis://x", None)["FARECHAIN_PAYMENTS__SANDBOX_DECLINE_RATE"] == "0"
+    )
+    monkeypatch.setenv("FARECHAIN_PAYMENTS__SANDBOX_DECLINE_RATE", "0.5")
+    env = system_env(tmp_path, "redis://x", None)
+    assert env["FARECHAIN_PAYMENTS__SANDBOX_DECLINE_RATE"] == "0.5"
