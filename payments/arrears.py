@@ -114,15 +114,17 @@ def restate(session: Session, rider_ids: Iterable[str], *, block_fen: int) -> li
     changes = []
     for rid, standing in standings.items():
         known = accounts.get(rid)
-        created = None
-        if known is None:
-            created = PaymentAccount(rider_id=rid)
-            session.add(created)
         blocked, owed = known or (False, 0)
         arrears = standing.arrears_fen
         block = arrears >= block_fen and arrears > 0
         if block == blocked and (not block or owed == arrears):
             continue
+        # A row only where the standing changes: an API request may be creating the
+        # same rider's row at this moment, and a clash costs the worker its round.
+        created = None
+        if known is None:
+            created = PaymentAccount(rider_id=rid)
+            session.add(created)
         # Only the riders whose standing changes are loaded as objects: a few per batch.
         account = created or session.get(PaymentAccount, rid, populate_existing=True)
         rider = session.get(Rider, rid)
