@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 import redis.asyncio as aioredis
@@ -148,13 +149,7 @@ def push(client: redis.Redis, changes: Sequence[DenyChange]) -> None:
     if not changes:
         return
     pipe = client.pipeline(transaction=True)
-    for change in changes:
-        if change.blocked:
-            pipe.hset(keys.RIDERS, change.rider_id, "blocked")
-            pipe.hset(keys.DENY, change.rider_id, _fields(change))
-        else:
-            pipe.hset(keys.RIDERS, change.rider_id, "ok")
-            pipe.hdel(keys.DENY, change.rider_id)
+    _queue(pipe, changes)
     pipe.execute()
 
 
@@ -162,13 +157,7 @@ async def push_async(client: aioredis.Redis, changes: Sequence[DenyChange]) -> N
     if not changes:
         return
     pipe = client.pipeline(transaction=True)
-    for change in changes:
-        if change.blocked:
-            pipe.hset(keys.RIDERS, change.rider_id, "blocked")
-            pipe.hset(keys.DENY, change.rider_id, _fields(change))
-        else:
-            pipe.hset(keys.RIDERS, change.rider_id, "ok")
-            pipe.hdel(keys.DENY, change.rider_id)
+    _queue(pipe, changes)
     await pipe.execute()
 
 
@@ -180,3 +169,14 @@ def blocked_now(session: Session) -> list[DenyChange]:
         )
     )
     return [DenyChange(rid, True, owed) for rid, owed in rows]
+
+
+def _queue(pipe: Any, changes: Sequence[DenyChange]) -> None:
+    # The same commands on a sync or an asyncio pipeline: each only queues them.
+    for change in changes:
+        if change.blocked:
+            pipe.hset(keys.RIDERS, change.rider_id, "blocked")
+            pipe.hset(keys.DENY, change.rider_id, _fields(change))
+        else:
+            pipe.hset(keys.RIDERS, change.rider_id, "ok")
+            pipe.hdel(keys.DENY, change.rider_id)
