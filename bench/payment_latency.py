@@ -24,13 +24,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 import fare
+from bench.payments import deliver_in_process
 from farechain.db import create_schema
 from farechain.payments_setup import make_policy, make_sandbox
 from farechain.settings import PaymentSettings, Settings
 from ledger import keyfiles
 from ledger.store import LedgerWriter
-from payments.errors import PaymentsError
-from payments.inbox import receive_webhooks
 from payments.models import Payment
 from payments.service import sign_agreements
 from payments.worker import PaymentWorker, WorkerLimits
@@ -70,14 +69,6 @@ def bench_payment_latency(
         ids = list(session.scalars(select(col(Rider.id))))
         sign_agreements(session, writer, sandbox, rider_ids=ids, now=datetime.now(UTC))
 
-    def deliver(body: bytes, headers: dict[str, str]) -> int:
-        with Session(engine) as session:
-            try:
-                receive_webhooks(session, sandbox, body, headers, datetime.now(UTC))
-            except PaymentsError as error:  # as the HTTP route answers it
-                return error.status_code
-        return 200
-
     worker = PaymentWorker(
         engine,
         writer,
@@ -89,7 +80,7 @@ def bench_payment_latency(
             query_after_s=config.query_after_s,
             poll_interval_s=config.poll_interval_ms / 1000,
         ),
-        pump=lambda: sandbox.pump(deliver),
+        pump=lambda: sandbox.pump(deliver_in_process(engine, sandbox)),
     )
     stop = threading.Event()
     running = threading.Thread(target=worker.run, args=(stop,), name="payments")

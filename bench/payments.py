@@ -12,11 +12,12 @@ figure is payments captured and recorded per second, from the first round to the
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
-from sqlalchemy import func, insert
+from sqlalchemy import Engine, func, insert
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -27,8 +28,9 @@ from farechain.settings import PaymentSettings, Settings
 from ledger import keyfiles
 from ledger.store import LedgerWriter
 from payments.errors import PaymentsError
-from payments.inbox import receive_webhook
+from payments.inbox import receive_webhooks
 from payments.models import Payment
+from payments.provider import Provider
 from payments.service import sign_agreements
 from payments.worker import PaymentWorker, WorkerLimits
 from storage.engine import make_engine
@@ -92,14 +94,6 @@ def bench_payments(
         )
         session.commit()
 
-    def deliver(body: bytes, headers: dict[str, str]) -> int:
-        with Session(engine) as session:
-            try:
-                receive_webhook(session, sandbox, body, headers, datetime.now(UTC))
-            except PaymentsError as error:  # as the HTTP route answers it
-                return error.status_code
-        return 200
-
     worker = PaymentWorker(
         engine,
         writer,
@@ -107,7 +101,7 @@ def bench_payments(
         make_policy(settings),
         redis_client=client,
         limits=WorkerLimits(batch=batch),
-        pump=lambda: sandbox.pump(deliver),
+        pump=lambda: sandbox.pump(deliver_in_process(engine, sandbox)),
     )
     started, cpu = time.perf_counter(), time.process_time()
     rounds = 0
@@ -134,3 +128,19 @@ def bench_payments(
         "rounds": float(rounds),
         "webhooks_applied_per_s": 2 * payments / webhook_s if webhook_s else 0.0,
     }
+
+
+def deliver_in_process(
+    engine: Engine, provider: Provider
+) -> Callable[[bytes, dict[str, str]], int]:
+    """The sandbox's webhook delivery straight into the inbox, answered as the route does."""
+
+    def deliver(body: bytes, headers: dict[str, str]) -> int:
+        with Session(engine) as session:
+            try:
+                receive_webhooks(session, provider, body, headers, datetime.now(UTC))
+            except PaymentsError as error:
+                return error.status_code
+        return 200
+
+    return deliver
