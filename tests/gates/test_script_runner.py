@@ -175,10 +175,21 @@ def test_a_refused_connection_is_a_connection_error(
 def test_a_dropped_connection_is_replaced_on_the_next_call(
     loop_factory: LoopFactory, redis_url: str, redis_client: redis.Redis
 ) -> None:
+    # Kill only the runner's own connection: the server may be shared with other suites.
+    db = redis_client.connection_pool.connection_kwargs.get("db", 0)
+    before = {c["id"] for c in redis_client.client_list()}
+
     async def use(runner: ScriptRunner) -> object:
         await runner(["k"], ["v", 0])
-        killed = redis_client.client_kill_filter(_type="normal", skipme=True)
-        assert killed >= 1
+        ours = [
+            c["id"]
+            for c in redis_client.client_list()
+            if c["id"] not in before
+            and int(c["db"]) == db
+            and c["id"] != str(redis_client.client_id())
+        ]
+        assert len(ours) == 1
+        redis_client.client_kill_filter(_id=ours[0])
         line = runner._line
         deadline = time.monotonic() + 5
         while line is not None and line.is_open and time.monotonic() < deadline:
