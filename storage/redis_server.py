@@ -70,6 +70,10 @@ class EmbeddedRedis:
             return None
         return self._process.pid
 
+    def exit_code(self) -> int | None:
+        """The server's exit status once it has exited; None while it runs."""
+        return None if self._process is None else self._process.poll()
+
     def start(self, timeout_s: float = 10.0, load_timeout_s: float = 600.0) -> str:
         """Start the server and return its URL once it serves.
 
@@ -78,7 +82,8 @@ class EmbeddedRedis:
         to `load_timeout_s`. A server that does not come up is stopped, not left behind.
         """
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        # Started again (it died): the same port, where its clients will reconnect.
+        self.port = self.port or _free_port()
         args = [
             str(redis_binary()),
             "--bind",

@@ -19,6 +19,7 @@ from farechain.settings import Settings
 from gates import keys
 from tests.builders import gate_tap_on_stream, make_batcher, minutes_ago, post_trips
 from trips.batcher import _cycle_collection_paused
+from trips.lease import Holder, Lease
 from trips.models import Trip
 
 
@@ -35,7 +36,8 @@ def test_only_one_batcher_holds_the_lease(
     _, _, settings = system
     first = make_batcher(engine, redis_client, settings)
     second = make_batcher(engine, redis_client, settings)
-    second._identity = "standby:2"  # two processes differ by host and pid
+    # Another holder (its value differs); this process, the first's, is alive.
+    second.lease = Lease(redis_client, keys.BATCHER_LEASE, Holder.this_process("batcher-2"))
     assert first.hold_lease() and first.hold_lease()  # taking and renewing
     assert not second.hold_lease()
     first._release_lease()
