@@ -140,12 +140,14 @@ def sweeper() -> None:
 def verify() -> None:
     """Recompute every record hash, Merkle node, block root, signature and chain link."""
     from payments.records import balance_delta
-    from storage.engine import make_engine
+    from storage.engine import make_engine, snapshot_session
     from trips.audit import audit
 
     settings = _settings()
     engine = make_engine(settings.database_url_or_default)
-    with Session(engine) as session:
+    # One snapshot: the batcher commits blocks meanwhile, and a block committed between
+    # two of the audit's reads would look like records without a block or rows.
+    with snapshot_session(engine) as session:
         report = audit(
             session,
             verifier_keys=keyfiles.load_verifier_keys(settings.ledger_public_keys_path),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
 
-__all__ = ["is_postgres", "make_engine", "normalise_url"]
+__all__ = ["is_postgres", "make_engine", "normalise_url", "snapshot_session"]
 
 
 def normalise_url(url: str) -> str:
@@ -39,3 +42,27 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+@contextlib.contextmanager
+def snapshot_session(engine: Engine) -> Iterator[Session]:
+    """A read-only session whose every query sees the same committed state.
+
+    An audit that reads the blocks, then the records, then the projection rows must not
+    see a block the batcher committed in between (it would find records past the last
+    block it read, or trip records without their rows). PostgreSQL: one REPEATABLE READ
+    READ ONLY transaction. SQLite: one explicit read transaction; in WAL mode it reads
+    the database as of its first read while the batcher goes on writing.
+    """
+    with engine.connect() as connection:
+        if is_postgres(engine):
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        else:
+            # pysqlite begins a transaction before writes only: a read needs its own.
+            connection.exec_driver_sql("BEGIN")
+        try:
+            with Session(bind=connection) as session:
+                yield session
+        finally:
+            connection.rollback()
