@@ -24,6 +24,7 @@ from farechain import ride_codes
 from farechain.migrate import upgrade
 from farechain.payments_setup import sign_demo_agreements
 from farechain.settings import Settings
+from farechain.stream_key import stream_mac_key
 from ledger import keyfiles
 from operators.seed import add_demo_accounts
 from storage.engine import make_engine
@@ -53,6 +54,7 @@ def run_system(settings: Settings, *, riders: int) -> int:
         if schema.before != schema.after:
             print(f"database: {schema.describe()}", flush=True)
         keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
+        stream_mac_key(settings)  # made once here, before the API and batcher both need it
         witness_key = _ensure_tax_witness(settings)
         client = redis.Redis.from_url(redis_url)
         credentials = var / "demo-credentials.json"
