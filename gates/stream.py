@@ -66,9 +66,7 @@ def parse_stream_key(text: str) -> bytes:
             text.translate(str.maketrans("-_", "+/")) + "=" * (-len(text) % 4), validate=True
         )
     except (binascii.Error, ValueError) as error:
-        raise ValueError(
-            f"a stream key is base64url text; got {len(text)} other characters"
-        ) from error
+        raise ValueError("a stream key is base64url text, and this is not") from error
     if len(key) < STREAM_KEY_MIN_BYTES:
         raise ValueError(
             f"a stream key has at least {STREAM_KEY_MIN_BYTES} random bytes, got {len(key)}"
