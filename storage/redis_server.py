@@ -134,8 +134,14 @@ class EmbeddedRedis:
         ]
         # A session of its own: Ctrl-C reaches the supervisor, which stops Redis last.
         # umask 077: the append-only files, the log and the socket it creates are private.
+        # Its stdout carries only "Reading config from stdin", before the log file is
+        # open; errors at start go to stderr, which is kept.
         self._process = subprocess.Popen(
-            args, start_new_session=True, stdin=subprocess.PIPE, umask=0o077
+            args,
+            start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            umask=0o077,
         )
         try:
             assert self._process.stdin is not None
