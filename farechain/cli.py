@@ -75,6 +75,7 @@ def up(
 @app.command()
 def batcher() -> None:
     """Run the batcher (the ledger's single writer) until SIGTERM."""
+    from farechain.stream_key import stream_mac_key
     from ledger.store import LedgerWriter
     from storage.engine import make_engine
     from trips.batcher import Batcher, BatcherLimits
@@ -101,6 +102,7 @@ def batcher() -> None:
         engine=engine,
         sealer=sealer,
         limits=limits,
+        stream_key=stream_mac_key(settings),
     )
     worker.run(_stop_on_signals())
 

@@ -28,25 +28,29 @@ from farechain.children import ProcessChild, RedisChild, Supervision
 from farechain.migrate import upgrade
 from farechain.payments_setup import sign_demo_agreements
 from farechain.settings import Settings
+from farechain.stream_key import stream_mac_key
 from ledger import keyfiles
 from operators.seed import add_demo_accounts
 from storage.engine import make_engine
-from storage.redis_server import EmbeddedRedis
+from storage.private_files import make_private_dir
+from storage.redis_server import EmbeddedRedis, redacted
 from trips.seed import seed
 
 TAX_WITNESS = "tax.example/witness"
 
 
 def run_system(settings: Settings, *, riders: int) -> int:
-    var = settings.var_dir.resolve()
-    var.mkdir(parents=True, exist_ok=True)
+    # Everything the system and its children write (keys, database, Redis's files,
+    # invoices, logs) is its user's alone; ./run sets the same umask for the shell.
+    os.umask(0o077)
+    var = make_private_dir(settings.var_dir.resolve())
     embedded = None
     redis_url = settings.redis_url
     supervision = Supervision(var / "run")
     if not redis_url:
         embedded = EmbeddedRedis(var / "redis")
         redis_url = embedded.start()
-        print(f"embedded Redis (AOF on) at {redis_url}, data in {embedded.data_dir}")
+        print(f"embedded Redis (AOF on) at {redacted(redis_url)}, data in {embedded.data_dir}")
     database_url = settings.database_url_or_default
     try:
         engine = make_engine(database_url)
@@ -54,6 +58,7 @@ def run_system(settings: Settings, *, riders: int) -> int:
         if schema.before != schema.after:
             print(f"database: {schema.describe()}", flush=True)
         keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
+        stream_mac_key(settings)  # made once here, before the API and batcher both need it
         witness_key = _ensure_tax_witness(settings)
         client = redis.Redis.from_url(redis_url)
         credentials = var / "demo-credentials.json"

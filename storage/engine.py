@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
+
+from storage.private_files import create_private, tighten
 
 __all__ = ["is_postgres", "make_engine", "normalise_url", "snapshot_session"]
 
@@ -23,10 +26,25 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        _make_private(make_url(url).database)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _make_private(database: str | None) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would use the umask's 0644).
+
+    SQLite gives the -wal and -shm files the database file's mode, so those follow.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite will say so, in its words
+    if not create_private(path, ""):
+        tighten([path, Path(f"{path}-wal"), Path(f"{path}-shm")])
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

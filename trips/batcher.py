@@ -6,7 +6,9 @@ in one database transaction, and only after the commit acknowledges (and deletes
 events. A crash before the commit leaves the events pending: this batcher reads its own
 pending entries first when it starts, and any batcher takes over entries that another,
 dead consumer left idle for `reclaim_idle_ms` (XAUTOCLAIM). Replays are harmless because
-sealing drops events whose id is already on the ledger.
+sealing drops events whose id is already on the ledger. An entry that is not an event, or
+whose taps lack the edge's MAC (written to Redis by anyone but the edge), goes to the
+dead letters (`fc:dead`, with the reason) and is never priced.
 
 Only the holder of a Redis lease (renewed at every block, 10 s long; trips.lease) seals;
 a second batcher stands by and takes over when the lease lapses, or at once when the
@@ -35,7 +37,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gates import keys
-from gates.stream import FIELD, MalformedEvent, TripEndEvent, parse_event
+from gates.stream import FIELD, MalformedEvent, TripEndEvent, open_event
 from trips.lease import Holder, Lease
 from trips.sealer import Sealer, SealResult
 
@@ -91,9 +93,12 @@ class Batcher:
         engine: Engine,
         sealer: Sealer,
         limits: BatcherLimits,
+        stream_key: bytes,
         consumer: str = "batcher-1",
     ) -> None:
+        """`stream_key` checks that each trip-end came from the edge (gates/stream.py)."""
         self.redis = client
+        self._stream_key = stream_key
         self.engine = engine
         self.sealer = sealer
         self.limits = limits
@@ -214,8 +219,8 @@ class Batcher:
         malformed: list[tuple[bytes, str]] = []
         for entry_id, fields in entries:
             try:
-                events.append(parse_event(fields[_FIELD_BYTES]))
-            except (MalformedEvent, KeyError) as error:
+                events.append(open_event(fields[_FIELD_BYTES], self._stream_key))
+            except (MalformedEvent, KeyError) as error:  # unsealed ones too: never priced
                 malformed.append((entry_id, str(error)))
         now = datetime.now(UTC)
         with Session(self.engine) as session:
