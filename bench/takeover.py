@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 import fare
 from farechain.db import create_schema
 from farechain.settings import Settings
+from farechain.stream_key import stream_mac_key
 from gates import keys, stream
 from ledger import keyfiles
 from ledger.store import LedgerWriter
@@ -85,7 +86,7 @@ def bench_takeover(
     }
     for n in range(2 * rounds):
         mode = "in_process" if n % 2 == 0 else "restarted"
-        _fill(client, world, events, f"t{n}-")
+        _fill(client, world, events, f"t{n}-", stream_mac_key(settings))
         _kill_a_reader(redis_url)
         if mode == "in_process":
             # A new one each time: the other mode's batcher wrote meanwhile.
@@ -119,10 +120,13 @@ def _batcher(client: redis.Redis, engine: Engine, settings: Settings) -> Batcher
             writer=LedgerWriter(origin=settings.ledger.origin, signers=signers),
         ),
         limits=BatcherLimits(block_max_events=1000, block_max_wait_ms=50, reclaim_idle_ms=30_000),
+        stream_key=stream_mac_key(settings),
     )
 
 
-def _fill(client: redis.Redis, world: dict[str, Any], n: int, prefix: str) -> None:
+def _fill(
+    client: redis.Redis, world: dict[str, Any], n: int, prefix: str, stream_key: bytes
+) -> None:
     gates = [d for d in world["devices"] if d["kind"] == "gate"]
     riders = [r["id"] for r in world["riders"]]
     now = datetime.now(UTC)
@@ -146,7 +150,7 @@ def _fill(client: redis.Redis, world: dict[str, Any], n: int, prefix: str) -> No
             "start": taps[0],
             "end": taps[1],
         }
-        pipe.xadd(keys.STREAM, stream.encode_event(event))  # type: ignore[arg-type]
+        pipe.xadd(keys.STREAM, stream.encode_event(event, stream_key))  # type: ignore[arg-type]
     pipe.execute()
 
 
