@@ -138,6 +138,9 @@ def test_the_supervisor_restarts_killed_children_and_loses_no_trip(tmp_path: Pat
     base = f"http://127.0.0.1:{port}"
     var = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    # The sandbox declines 2% by default, and a declined rider is refused at the gate
+    # (rightly): four riders tapping flat out would be blocked within the test.
+    env["FARECHAIN_PAYMENTS__SANDBOX_DECLINE_RATE"] = "0"
     process = subprocess.Popen(
         [sys.executable, "-m", "farechain.cli", "up", "--riders", "8", "--port", str(port)],
         cwd=tmp_path,
