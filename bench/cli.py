@@ -343,6 +343,7 @@ def all_stages(
     ridecodes(n=5_000, json_path=json_path)
     proofs(sizes="10000,100000,1000000", db=dbs, postgres=postgres, json_path=json_path)
     batcher(events=20_000, db=dbs, postgres=postgres, json_path=json_path)
+    takeover(events=200, rounds=3, db=dbs, postgres=postgres, json_path=json_path)
     ingest(for_="30s", json_path=json_path)
 
 

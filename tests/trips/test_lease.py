@@ -143,3 +143,34 @@ def test_a_new_batcher_re_reads_its_dead_predecessors_entries_within_a_second(
     assert redis_client.xpending(keys.STREAM, keys.GROUP)["pending"] == 0
     consumers: Any = redis_client.xinfo_consumers(keys.STREAM, keys.GROUP)
     assert "batcher-old" not in {c["name"] for c in consumers}
+
+
+@linux
+def test_a_batcher_stands_by_while_a_live_batcher_holds_the_lease(
+    system: tuple[TestClient, dict[str, Any], Settings],
+    engine: Engine,
+    redis_client: redis.Redis,
+    live_process: subprocess.Popen[bytes],
+) -> None:
+    client, creds, settings = system
+    live = Lease(redis_client, keys.BATCHER_LEASE, _holder_of(live_process, "batcher-live"))
+    assert live.hold()
+    batcher = make_batcher(engine, redis_client, settings)
+    batcher.ensure_group()
+    post_trips(client, creds, 3)
+    stop = threading.Event()
+    thread = threading.Thread(target=batcher.run, args=(stop,))
+    thread.start()
+    try:
+        time.sleep(1.5)  # six polls for the lease
+        assert _trips(engine) == 0  # nothing written beside the live holder
+        assert batcher.lease.current() == live.holder
+        live_process.kill()
+        live_process.wait()
+        began = time.monotonic()
+        while _trips(engine) < 3:  # dead now: taken over at once
+            assert time.monotonic() - began < 2.0
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
