@@ -15,9 +15,11 @@ entry stored at the rider's entry tap) and Lua has no HMAC: the edge seals each 
 Python when it takes it and the script carries the sealed JSON through untouched, so a
 tap stays one round trip. `open_event` is the batcher's side: an entry with a tap that
 is unsealed or changed is `UnsealedEvent`, dead-lettered and never priced. What the
-per-tap MAC does not bind: which of one rider's genuine taps are paired; a writer who
-has the Redis password but not the key can only re-pair or repeat genuine taps (and
-a repeated event id is dropped at sealing), never invent a trip or change one.
+per-tap MAC does not bind is which of one rider's genuine taps are paired: a writer
+with the Redis password but not the key cannot make up or change a tap, but could add
+a rider's genuine entry tap again on its own, which prices as an incomplete journey
+(a repeated exit is dropped at sealing by its event id). The Redis password keeps
+such a writer out in the first place.
 """
 
 from __future__ import annotations
@@ -118,8 +120,12 @@ def open_event(raw: bytes | str, key: bytes) -> TripEndEvent:
         if not isinstance(tap, dict):
             continue  # none, or not a tap: event_from_record says which
         mac = tap.pop(MAC, None)
-        wanted = tap_mac(key, rider=rider, mode=mode, slot=slot, tap=tap)
-        if not isinstance(mac, str) or not hmac.compare_digest(mac, wanted):
+        try:
+            wanted = tap_mac(key, rider=rider, mode=mode, slot=slot, tap=tap).encode()
+        except TypeError as error:  # orjson writes no deeper than it reads: nested past 254
+            raise MalformedEvent(f"not a trip-end event: {raw!r:.200}") from error
+        # As bytes: compare_digest refuses str with non-ASCII (a TypeError, not a "no").
+        if not isinstance(mac, str) or not hmac.compare_digest(mac.encode(), wanted):
             raise UnsealedEvent(
                 f"the {slot} tap {str(tap.get('event_id'))[:80]!r} of rider "
                 f"{rider[:40]!r} does not carry the edge's MAC "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -96,6 +97,13 @@ def test_a_sealed_entry_opens_to_the_event_without_its_macs() -> None:
 
 
 _scalars = st.one_of(st.text(max_size=20), st.integers(-(2**63), 2**63 - 1), st.none())
+
+
+def _containers(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    objects = st.dictionaries(st.text(max_size=5), children, max_size=4)
+    return st.lists(children, max_size=4) | objects
+
+
 _taps = st.dictionaries(st.text(max_size=10).filter(lambda k: k != MAC), _scalars, max_size=6)
 
 
@@ -150,10 +158,35 @@ def test_an_entry_tap_cannot_be_passed_off_as_an_exit_or_as_another_mode() -> No
     assert open_event(json.dumps({**sealed, "end": None}), KEY).event_id == "e1-in"
 
 
-@pytest.mark.parametrize("raw", [b"", b"[]", b"{}", b'{"rider": 1, "mode": "bus"}', b"null"])
-def test_what_is_not_an_event_stays_malformed_when_opened(raw: bytes) -> None:
-    with pytest.raises(MalformedEvent, match="not a trip-end event"):
+_DEEP = b'{"rider": "r", "mode": "bus", "start": null, "end": {"x": ' + b"[" * 300
+_NON_ASCII_MAC = b'{"rider": "r", "mode": "bus", "start": null, "end": {"mac": "\xc3\xa9"}}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        (b"", "not a trip-end event"),
+        (b"[]", "not a trip-end event"),
+        (b"{}", "not a trip-end event"),
+        (b'{"rider": 1, "mode": "bus"}', "not a trip-end event"),
+        (b"null", "not a trip-end event"),
+        (_DEEP + b"]" * 300 + b"}}", "not a trip-end event"),  # deeper than orjson writes
+        (_NON_ASCII_MAC, "a wrong one"),
+        (b'{"rider": "r", "mode": "bus", "start": null, "end": 7}', "not a trip-end event"),
+    ],
+)
+def test_what_is_not_a_sealed_event_is_refused_never_a_crash(raw: bytes, why: str) -> None:
+    # The batcher dead-letters a MalformedEvent; any other exception would fail its block
+    # again and again.
+    with pytest.raises(MalformedEvent, match=why):
         open_event(raw, KEY)
+
+
+@given(st.recursive(_scalars | st.booleans() | st.floats(), _containers, max_leaves=30))
+def test_no_json_value_makes_opening_raise_anything_else(value: object) -> None:
+    event = {"rider": "r", "mode": "bus", "start": value, "end": {"event_id": "e", "mac": value}}
+    with contextlib.suppress(MalformedEvent):
+        open_event(json.dumps(event), KEY)
 
 
 def test_a_stream_key_is_base64url_of_32_bytes_or_more() -> None:
