@@ -36,7 +36,7 @@ from operators import console as operators_console
 from operators.api import OperatorsConfig
 from operators.reconcile import ReconcileLimits
 from payments import api as payments_api
-from plumbing import problems
+from plumbing import openapi, problems
 from ridecodes import api as ridecodes_api
 from storage.engine import make_engine
 from trips import api as trips_api
@@ -91,6 +91,15 @@ def _holds_nul(scope: Scope) -> bool:
     return "\x00" in scope["path"] or b"%00" in scope["query_string"]
 
 
+# Routes that build their own Response: the media type of each, by the path's ending.
+_DOWNLOADS = {
+    r"\.xml": "application/xml",
+    r"\.pdf": "application/pdf",
+    r"/receipt": "text/plain",
+    r"/exports/\{job_id\}/download": "application/zip",
+}
+
+
 def create_app(settings: Settings | None = None, *, device_edge: bool = True) -> FastAPI:
     """`device_edge=False` leaves the device routes to FastAPI (same answers, more CPU)."""
     settings = settings or Settings()
@@ -142,6 +151,7 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
 
     app = FarechainAPI(title="farechain", version="0.1.0", lifespan=lifespan)
     problems.install(app)
+    openapi.install(app, downloads=_DOWNLOADS)
     if device_edge:
         app.serve_devices_first()
     for router in (

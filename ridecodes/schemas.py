@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from plumbing.text import NameText
+
 
 class PhoneCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -13,7 +15,7 @@ class PhoneCreate(BaseModel):
     public_key: str = Field(
         min_length=43, max_length=43, description="raw 32-byte Ed25519 key, base64url"
     )
-    label: str = Field(min_length=1, max_length=64)
+    label: NameText
 
 
 class CertificatePublic(BaseModel):

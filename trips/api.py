@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Response
 
+from plumbing.bounds import NonNegativeInt64
 from plumbing.deps import SessionDep
 from trips import invoice_api, service
 from trips.deps import RiderDep
@@ -23,7 +26,7 @@ def read_me(rider: RiderDep) -> RiderPublic:
 def list_trips(
     rider: RiderDep,
     session: SessionDep,
-    before: int | None = Query(default=None, description="record_index cursor"),
+    before: Annotated[NonNegativeInt64 | None, Query(description="record_index cursor")] = None,
     limit: int = Query(default=50, ge=1, le=500),
 ) -> list[TripPublic]:
     trips = service.list_trips(session, rider_id=rider.id, before=before, limit=limit)
