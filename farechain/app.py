@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
         app.state.engine = engine
         app.state.verify_limits = VerifyLimits(**settings.verify.model_dump())
         app.state.var_dir = settings.var_dir  # invoice exports are written under it
+        app.state.rider_token_lifetime = timedelta(days=settings.tokens.rider_days)
         app.state.sale_context = TRIP_SALES  # what invoice documents say of each trip
         app.state.redis = client
         app.state.ride_code_issuing = ride_codes.issuing(settings)

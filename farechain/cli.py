@@ -26,6 +26,7 @@ from farechain.db_cli import app as db_app
 from farechain.fare_cli import app as fare_app
 from farechain.operators_cli import app as operators_app
 from farechain.settings import Settings
+from farechain.tokens_cli import app as tokens_app
 from ledger import keyfiles
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app = typer.Typer(
 app.add_typer(fare_app, name="fare")
 app.add_typer(db_app, name="db")
 app.add_typer(operators_app, name="operators")
+app.add_typer(tokens_app, name="tokens")
 
 
 def _settings() -> Settings:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -13,6 +14,7 @@ from trips import invoice_api, service
 from trips.deps import RiderDep
 from trips.receipts import receipt_response
 from trips.schemas import RiderPublic, TripPublic
+from trips.tokens import revoke_rider_token
 
 router = APIRouter(prefix="/v1/me", tags=["rider"])
 
@@ -20,6 +22,13 @@ router = APIRouter(prefix="/v1/me", tags=["rider"])
 @router.get("", response_model=RiderPublic)
 def read_me(rider: RiderDep) -> RiderPublic:
     return RiderPublic(id=rider.id, category=rider.category, balance_fen=rider.balance_fen)
+
+
+@router.delete("/token", status_code=204)
+def revoke_token(rider: RiderDep, session: SessionDep) -> Response:
+    """Sign out everywhere: the token stops working at once (a new one: sign up again)."""
+    revoke_rider_token(session, rider.id, datetime.now(UTC))
+    return Response(status_code=204)
 
 
 @router.get("/trips", response_model=list[TripPublic])
