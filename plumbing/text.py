@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-__all__ = ["NameText", "text_fault"]
+__all__ = ["NameText", "one_line_text", "text_fault"]
 
 _NONCHARACTERS = frozenset("\ufffe\uffff")
 _KINDS = {
@@ -38,12 +38,13 @@ def text_fault(value: str) -> str | None:
     return None
 
 
-def _checked(value: str) -> str:
+def one_line_text(value: str) -> str:
+    """A pydantic after-validator: `value`, or ValueError saying what is wrong with it."""
     fault = text_fault(value)
     if fault is not None:
         raise ValueError(fault)
     return value
 
 
-NameText = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_checked)]
+NameText = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(one_line_text)]
 """A name or label: 1 to 100 characters of visible one-line text."""

@@ -94,3 +94,16 @@ def test_the_openapi_lists_problems_and_media_types(system: System) -> None:
     assert {"401", "404", "413", "415", "422", "503"} <= set(taps)
     pdf = document["paths"]["/v1/me/invoices/{number}.pdf"]["get"]["responses"]["200"]
     assert list(pdf["content"]) == ["application/pdf"]
+
+
+def test_a_phone_label_holds_no_invisible_characters(system: System) -> None:
+    client, creds, _ = system
+    key = "A" * 43  # 32 bytes, base64url: the label is checked first anyway
+    answer = client.post(
+        "/v1/me/phones",
+        json={"public_key": key, "label": "my\u202ephone"},
+        headers=rider_headers(creds, "r0000001"),
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "body.label"
+    assert "U+202E" in answer.json()["detail"]
