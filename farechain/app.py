@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
@@ -37,7 +37,7 @@ from operators import console as operators_console
 from operators.api import OperatorsConfig
 from operators.reconcile import ReconcileLimits
 from payments import api as payments_api
-from plumbing import problems
+from plumbing import openapi, problems
 from ridecodes import api as ridecodes_api
 from storage.engine import make_engine
 from trips import api as trips_api
@@ -93,6 +93,15 @@ def _holds_nul(scope: Scope) -> bool:
     return "\x00" in scope["path"] or b"%00" in scope["query_string"]
 
 
+# Routes that build their own Response: the media type of each, by the path's ending.
+_DOWNLOADS = {
+    r"\.xml": "application/xml",
+    r"\.pdf": "application/pdf",
+    r"/receipt": "text/plain",
+    r"/exports/\{job_id\}/download": "application/zip",
+}
+
+
 def create_app(settings: Settings | None = None, *, device_edge: bool = True) -> FastAPI:
     """`device_edge=False` leaves the device routes to FastAPI (same answers, more CPU)."""
     settings = settings or Settings()
@@ -112,6 +121,7 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
         app.state.engine = engine
         app.state.verify_limits = VerifyLimits(**settings.verify.model_dump())
         app.state.var_dir = settings.var_dir  # invoice exports are written under it
+        app.state.rider_token_lifetime = timedelta(days=settings.tokens.rider_days)
         app.state.sale_context = TRIP_SALES  # what invoice documents say of each trip
         app.state.redis = client
         app.state.ride_code_issuing = ride_codes.issuing(settings)
@@ -144,6 +154,7 @@ def create_app(settings: Settings | None = None, *, device_edge: bool = True) ->
 
     app = FarechainAPI(title="farechain", version="0.1.0", lifespan=lifespan)
     problems.install(app)
+    openapi.install(app, downloads=_DOWNLOADS)
     if device_edge:
         app.serve_devices_first()
     for router in (

@@ -26,6 +26,7 @@ from farechain.db_cli import app as db_app
 from farechain.fare_cli import app as fare_app
 from farechain.operators_cli import app as operators_app
 from farechain.settings import Settings
+from farechain.tokens_cli import app as tokens_app
 from ledger import keyfiles
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app = typer.Typer(
 app.add_typer(fare_app, name="fare")
 app.add_typer(db_app, name="db")
 app.add_typer(operators_app, name="operators")
+app.add_typer(tokens_app, name="tokens")
 
 
 def _settings() -> Settings:
@@ -139,8 +141,14 @@ def sweeper() -> None:
 
 
 @app.command()
-def verify() -> None:
-    """Recompute every record hash, Merkle node, block root, signature and chain link."""
+def verify(
+    witness_state: Annotated[
+        list[Path] | None,
+        typer.Option(help="a witness's state file to compare with (default: var/witness/*.json)"),
+    ] = None,
+) -> None:
+    """Recompute every record hash, Merkle node, block root, signature and chain link,
+    and check the ledger still holds the largest tree each witness cosigned."""
     from payments.records import balance_delta
     from storage.engine import make_engine, snapshot_session
     from trips.audit import audit
@@ -157,6 +165,9 @@ def verify() -> None:
             origin=settings.ledger.origin,
             balance_moves={"payment": balance_delta, "refund": balance_delta},
         )
+        if report.problem is None:
+            report.problem = _witness_disagreement(session, settings, witness_state)
+    engine.dispose()
     if report.problem is not None:
         typer.echo(f"verify FAILED: {report.problem}", err=True)
         raise typer.Exit(1)
@@ -164,6 +175,27 @@ def verify() -> None:
         f"verify OK: {report.records} records, {report.blocks} blocks, "
         f"tree size {report.tree_size}, root {report.root_hex}"
     )
+
+
+def _witness_disagreement(
+    session: Session, settings: Settings, paths: list[Path] | None
+) -> str | None:
+    # A consistent rollback of the last blocks passes the audit; only a memory kept
+    # outside the database (each witness's state file) can tell.
+    from farechain.witness import WitnessStateError, load_state
+    from ledger.witnessed import compare_with_witnesses
+
+    files = paths or sorted((settings.var_dir / "witness").glob("*.json"))
+    remembered = []
+    for path in files:
+        try:
+            state = load_state(path)
+        except WitnessStateError as error:
+            return f"witness state {path}: {error}"
+        if state is None:
+            return f"witness state {path}: no such file"
+        remembered.append((str(path), state))
+    return compare_with_witnesses(session, remembered, origin=settings.ledger.origin)
 
 
 @app.command()

@@ -117,6 +117,13 @@ class ServerSettings(BaseModel):
     workers: int = Field(default=1, ge=1)
 
 
+class TokenSettings(BaseModel):
+    """How long a newly issued bearer token signs in (plumbing.tokens)."""
+
+    rider_days: int = Field(default=30, ge=1, le=3650)
+    company_days: int = Field(default=365, ge=1, le=3650)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FARECHAIN_", env_nested_delimiter="__", extra="ignore"
@@ -137,6 +144,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     payments: PaymentSettings = PaymentSettings()
     operators: OperatorsSettings = OperatorsSettings()
+    tokens: TokenSettings = TokenSettings()
 
     @property
     def database_url_or_default(self) -> str:

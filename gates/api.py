@@ -29,6 +29,7 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such device"},
     409: {"description": "the event_id was used for a different request"},
     413: {"description": f"body larger than {MAX_BODY_BYTES} bytes"},
+    415: {"description": "the body is not sent as application/json"},
     422: {"description": "the body or the tap makes no sense; the detail says why"},
     503: {"description": "the tap store is unreachable; resend with the same event_id"},
 }
@@ -49,7 +50,10 @@ async def _serve(request: Request, route: Route, device_id: str) -> Response:
         body = await request.body()
     except ClientDisconnect:
         return Response(status_code=499)  # never sent: the client is gone
-    reply: Reply = await serve_device_post(desk, route, device_id, authorization, body)
+    content_type = request.headers.get("content-type")
+    reply: Reply = await serve_device_post(
+        desk, route, device_id, authorization, body, content_type
+    )
     return Response(
         orjson.dumps(reply.document), reply.status, reply.headers, media_type=reply.media_type
     )

@@ -61,11 +61,18 @@ class Reply:
 
 
 async def serve_device_post(
-    desk: TapDesk, route: Route, device_id: str, authorization: str | None, body: bytes
+    desk: TapDesk,
+    route: Route,
+    device_id: str,
+    authorization: str | None,
+    body: bytes,
+    content_type: str | None,
 ) -> Reply:
     """One tap (`taps`) or taxi meter report (`trips`), from raw request parts to a reply."""
     if len(body) > MAX_BODY_BYTES:
         return _too_large()
+    if not _is_json(content_type):
+        return _not_json(content_type)
     try:
         token = _bearer_token(authorization)
         device_id = _parsed(_DEVICE_ID.validate_python, device_id, "path", "device_id")
@@ -93,6 +100,18 @@ async def serve_device_post(
 def _too_large() -> Reply:
     detail = f"a device post is at most {MAX_BODY_BYTES} bytes"
     return Reply(413, problem_document(413, "Request body too large", detail))
+
+
+def _is_json(content_type: str | None) -> bool:
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    return media_type == "application/json"
+
+
+def _not_json(content_type: str | None) -> Reply:
+    # A form or text/plain body is what a browser can send across origins without asking,
+    # and no device sends one: refusing it keeps the edge to the one format it documents.
+    detail = f"expected Content-Type: application/json, got {content_type or 'none'}"
+    return Reply(415, problem_document(415, "Unsupported media type", detail))
 
 
 def _internal_error() -> Reply:
@@ -138,11 +157,13 @@ class DeviceEdge:
         if match is None:
             await self.app(scope, receive, send)
             return
-        authorization = None
+        authorization = content_type = None
         for name, value in scope["headers"]:
-            if name == b"authorization":  # the first one, as Starlette's Headers.get
+            # The first of each, as Starlette's Headers.get
+            if name == b"authorization" and authorization is None:
                 authorization = value.decode("latin-1")
-                break
+            elif name == b"content-type" and content_type is None:
+                content_type = value.decode("latin-1")
         try:
             body = await _read_body(receive)
         except _ClientLeft:
@@ -153,7 +174,9 @@ class DeviceEdge:
             route: Route = "taps" if match[2] == "taps" else "trips"
             try:
                 desk: TapDesk = scope["app"].state.tap_desk
-                reply = await serve_device_post(desk, route, match[1], authorization, body)
+                reply = await serve_device_post(
+                    desk, route, match[1], authorization, body, content_type
+                )
             except Exception:  # served outside FastAPI: no error middleware catches it
                 log.exception("unhandled error on a device %s post", route)
                 reply = _internal_error()

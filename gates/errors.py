@@ -13,6 +13,7 @@ GateError
 ├── UnknownDevice        404
 ├── UnknownRider         422  the ride code names no rider
 ├── TapRejected          422  the tap makes no sense (kind for this device, time)
+├── ImpossibleTrip       422  the trip it ends cannot have happened (fare.plausibility)
 └── EventIdConflict      409  the event_id was used before for a different request
 """
 
@@ -69,3 +70,8 @@ class CertificateRevoked(GateError):
 class RideCodeReplayed(GateError):
     status_code = 409
     title = "Ride code already used"
+
+
+class ImpossibleTrip(GateError):
+    status_code = 422
+    title = "Impossible trip"

@@ -16,8 +16,13 @@ RideCodeText = Annotated[
 ]
 
 
+# Strict: a device sends JSON of the documented types; "5000" for a number or true for
+# one is a faulty device, not a value to guess at.
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
 class TapCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     event_id: Ident
     ride_code: RideCodeText
@@ -28,7 +33,7 @@ class TapCreate(BaseModel):
 
 
 class TaxiTripCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     event_id: Ident
     ride_code: RideCodeText  # scanned when the trip ends

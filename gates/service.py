@@ -24,11 +24,13 @@ from typing import Any, Protocol
 import orjson
 import redis.asyncio as aioredis
 
+from fare.plausibility import LIMITS, PlausibilityLimits, TripFacts, impossibility
 from gates import keys, stream
 from gates.errors import (
     CertificateRevoked,
     DeviceUnauthorized,
     EventIdConflict,
+    ImpossibleTrip,
     RideCodeReplayed,
     RiderRefused,
     TapForbidden,
@@ -83,9 +85,11 @@ class TapDesk:
         station_operators: Mapping[str, frozenset[str]],
         ride_codes: Callable[[], RideCodeCheck],
         stream_key: bytes,
+        plausibility: PlausibilityLimits = LIMITS,
     ) -> None:
         """`ride_codes` gives the verifier of the issuer keys in force (cheap to call);
         `stream_key` seals each tap for the batcher (gates/stream.py)."""
+        self._plausibility = plausibility
         self._redis = client
         self._stream_key = stream_key
         self._ride_codes = ride_codes
@@ -120,7 +124,13 @@ class TapDesk:
             mode, kind = "bus", "end"
         code = self._verified(tap.ride_code, at)
         fingerprint = f"{device.id}|{tap.kind}|{code.rider}|{at.isoformat()}|{station}"
-        return await self._submit(tap.event_id, code, kind, mode, body, fingerprint)
+        # Only the script knows the entry an exit closes; it refuses an entry stamped
+        # later than this (the devices' clocks may disagree by the skew, no more).
+        latest_entry = ""
+        if kind == "exit":
+            skew = timedelta(seconds=self._plausibility.clock_skew_s)
+            latest_entry = (at + skew).isoformat()
+        return await self._submit(tap.event_id, code, kind, mode, body, fingerprint, latest_entry)
 
     async def record_taxi_trip(
         self, device_id: str, token: str, trip: TaxiTripCreate
@@ -131,6 +141,10 @@ class TapDesk:
         self._check_time("started_at", trip.started_at)
         self._check_time("ended_at", trip.ended_at)
         started, ended = trip.started_at.astimezone(UTC), trip.ended_at.astimezone(UTC)
+        facts = TripFacts("taxi", started, ended, trip.distance_m, trip.waiting_s)
+        why = impossibility(facts, self._plausibility)
+        if why is not None:
+            raise ImpossibleTrip(why)
         body = {
             "event_id": trip.event_id,
             "device": device.id,
@@ -161,6 +175,7 @@ class TapDesk:
         mode: str,
         body: dict[str, Any],
         fingerprint: str,
+        latest_entry: str = "",
     ) -> tuple[TapAccepted, bool]:
         rider = code.rider
         now_ms = int(time.time() * 1000)
@@ -195,6 +210,7 @@ class TapDesk:
                 # A code is accepted for scans up to window_s either side of its
                 # timestamp, so two scans of one code are at most 2 x window_s apart.
                 2 * self._ride_codes().window_s + 1,
+                latest_entry,
             ],
         )
         outcome, value, *more = (part.decode() for part in reply)
@@ -254,6 +270,11 @@ class TapDesk:
 
 
 def _refuse(why: str, rider: str, serial: bytes, more: list[str]) -> None:
+    if why == "impossible":
+        raise ImpossibleTrip(
+            f"the exit is stamped before the entry it closes ({more[0]}), beyond the "
+            "clock skew allowed between gates; the journey stays open"
+        )
     if why == "unknown_rider":
         raise UnknownRider(f"no rider {rider!r}")
     if why == "revoked":

@@ -6,7 +6,10 @@
 --       6 revoked certificates zset, 7 the code's nonce key, 8 deny reasons hash
 -- ARGV: 1 fingerprint, 2 kind (entry|exit|end), 3 rider, 4 tap JSON, 5 now ms,
 --       6 idempotency ttl s, 7 mode (metro|bus|taxi), 8 the stream's event field,
---       9 certificate serial (hex), 10 nonce ttl s
+--       9 certificate serial (hex), 10 nonce ttl s,
+--       11 the latest plausible entry time of an exit, RFC 3339 UTC as the taps' `at`
+--          (exit time + allowed clock skew; '' for other kinds). Such strings compare
+--          as the times do, so no date arithmetic is needed here.
 -- The event's JSON shape is gates/stream.py's contract. A refused tap writes nothing.
 -- ARGV[4] is sealed (it carries the edge's MAC, gates/stream.py): copy it, never edit it.
 local seen = redis.call('GET', KEYS[1])
@@ -39,6 +42,8 @@ if kind == 'entry' then
 elseif kind == 'exit' then
   local entry = redis.call('GET', KEYS[2])
   if entry then
+    local entered = cjson.decode(entry)['at']
+    if ARGV[11] ~= '' and entered > ARGV[11] then return {'error', 'impossible', entered} end
     redis.call('DEL', KEYS[2])
     redis.call('ZREM', KEYS[3], ARGV[3])
     redis.call('XADD', KEYS[4], '*', ARGV[8], trip_end(entry, ARGV[4]))

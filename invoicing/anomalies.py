@@ -11,6 +11,9 @@ writer that bypassed the lifecycle. Each kind is one aggregate query:
 - `locked_by_other_company`: locked or reimbursed by a company that is not the buyer;
 - `future_date`: issued after now (beyond a small clock skew), or dated after today;
 - `numbering_gap`: a seller's year with missing sequence numbers.
+
+Besides these, invoiced trips that were possible but unusual (invoicing.trip_anomalies:
+`unusual_taxi_speed`, `long_taxi_wait`, `long_metro_trip`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from fare.localtime import SHANGHAI
 from invoicing.errors import InvalidInvoiceNumber
 from invoicing.models import Invoice
 from invoicing.numbering import find_gaps, parse_number
+from invoicing.trip_anomalies import find_trip_anomalies
 
 __all__ = ["CLOCK_SKEW", "Anomaly", "find_anomalies"]
 
@@ -49,6 +53,7 @@ def find_anomalies(session: Session, *, now: datetime, limit: int = 100) -> list
         *_locked_by_others(session, limit),
         *_future_dates(session, now, limit),
         *_numbering_gaps(session, limit),
+        *(Anomaly(*found) for found in find_trip_anomalies(session, limit)),
     ]
 
 

@@ -7,6 +7,7 @@ rider's invoice actions.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends
@@ -15,7 +16,7 @@ from invoicing.errors import NotAuthenticated
 from invoicing.lifecycle import CompanyActor, TaxBureauActor
 from invoicing.models import Company, TaxOfficer
 from plumbing.deps import SessionDep
-from plumbing.tokens import BearerDep, token_id, token_matches
+from plumbing.tokens import BearerDep, token_id, token_matches, token_refusal
 
 __all__ = ["CompanyDep", "TaxOfficerDep", "company_actor", "tax_bureau_actor", "tax_officer"]
 
@@ -29,8 +30,13 @@ def _token(token: str | None, who: str) -> str:
 def company_actor(session: SessionDep, bearer: BearerDep) -> CompanyActor:
     token = _token(bearer, "company")
     company = session.get(Company, token_id(token))
-    if company is None or not token_matches(token, company.token_sha256):
+    if company is None:
         raise NotAuthenticated("expected a company token, got an unknown one")
+    refusal = token_refusal(
+        token, company.token_sha256, company.token_expires_at, datetime.now(UTC)
+    )
+    if refusal is not None:
+        raise NotAuthenticated(f"company token refused: {refusal}")
     return CompanyActor(company.tax_id)
 
 

@@ -18,6 +18,7 @@ The hierarchy::
     ├── InvoiceNotFound (404)             also: an invoice the caller may not see
     ├── TitleNotFound (404)               not one of the rider's invoice titles
     ├── ExportNotFound (404)
+    ├── CompanyNotFound (404)             no company account with this tax ID
     ├── ExportNotReady (409)              the export job has not finished (or failed)
     ├── RateLimited (429)                 too many verifications; `.retry_after_s`
     ├── TransitionConflict (409)          the invoice's state forbids the action
@@ -38,6 +39,7 @@ __all__ = [
     "ActionForbidden",
     "AlreadyCredited",
     "AlreadyReimbursed",
+    "CompanyNotFound",
     "CreditNoteImmutable",
     "ExportNotFound",
     "ExportNotReady",
@@ -136,6 +138,13 @@ class InvoiceNotFound(InvoicingError):
 
     status_code = 404
     title = "Invoice not found"
+
+
+class CompanyNotFound(InvoicingError):
+    """No company account has this tax ID."""
+
+    status_code = 404
+    title = "Company not found"
 
 
 class TitleNotFound(InvoicingError):

@@ -108,6 +108,8 @@ class Company(SQLModel, table=True):
     tax_id: str = Field(primary_key=True)
     name: str
     token_sha256: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # When the token stops signing in (plumbing.tokens.token_refusal); None: no valid token.
+    token_expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
 
 
 class TaxOfficer(SQLModel, table=True):

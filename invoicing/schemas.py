@@ -7,12 +7,15 @@ rather than a search that silently matches everything.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from invoicing.transitions import MAX_BATCH
+from plumbing.bounds import INT64_MAX, NonNegativeInt64
+from plumbing.dates import IsoDate
+from plumbing.text import NameText
 
 __all__ = [
     "MAX_DB_INT",
@@ -40,8 +43,8 @@ __all__ = [
 
 InvoiceNumberText = Annotated[str, Field(pattern=r"^[0-9]{20}$")]
 # What a 64-bit database integer holds: a larger id or amount is a 422, not a 500.
-MAX_DB_INT = 2**63 - 1
-DbId = Annotated[int, Field(ge=0, le=MAX_DB_INT)]
+MAX_DB_INT = INT64_MAX
+DbId = NonNegativeInt64
 Status = Literal["issued", "locked", "reimbursed", "credited"]
 Kind = Literal["invoice", "credit_note"]
 
@@ -50,7 +53,7 @@ class TitleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["individual", "company"]
-    name: str = Field(min_length=1, max_length=100)  # checked by invoicing.text.check_text
+    name: NameText
     tax_id: str | None = Field(default=None, max_length=32)
     is_default: bool = False
 
@@ -174,8 +177,8 @@ class InvoiceFilter(BaseModel):
     seller_id: str | None = Field(default=None, max_length=64, pattern=_NO_CONTROLS)
     buyer_tax_id: str | None = Field(default=None, max_length=32, pattern=_NO_CONTROLS)
     rider_id: str | None = Field(default=None, max_length=64, pattern=_NO_CONTROLS)
-    issued_from: date | None = None
-    issued_to: date | None = None
+    issued_from: IsoDate | None = None
+    issued_to: IsoDate | None = None
     min_total_fen: DbId | None = None
     max_total_fen: DbId | None = None
     status: Status | None = None

@@ -22,6 +22,7 @@ from ledger.exceptions import VerificationError
 from ledger.keys import Verifier
 from ledger.models import Block, Cosignature
 from ledger.note import add_signatures, open_note, parse_signature_line
+from plumbing.bounds import NonNegativeInt64, PositiveInt64
 from plumbing.deps import SessionDep
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
@@ -61,7 +62,7 @@ class ConsistencyProof(BaseModel):
 
 
 class CosignatureCreate(BaseModel):
-    tree_size: int = Field(ge=1)
+    tree_size: PositiveInt64
     signature_line: str = Field(min_length=1, max_length=512)
 
 
@@ -92,7 +93,9 @@ def _latest(session: SessionDep) -> Block:
 @router.get("/blocks", response_model=list[BlockPublic])
 def list_blocks(
     session: SessionDep,
-    before: Annotated[int | None, Query(description="height cursor, newest first")] = None,
+    before: Annotated[
+        NonNegativeInt64 | None, Query(description="height cursor, newest first")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[BlockPublic]:
     query = select(Block)
@@ -103,7 +106,7 @@ def list_blocks(
 
 
 @router.get("/blocks/{height}", response_model=BlockPublic)
-def read_block(height: int, session: SessionDep) -> BlockPublic:
+def read_block(height: NonNegativeInt64, session: SessionDep) -> BlockPublic:
     block = session.get(Block, height)
     if block is None:
         raise NotFound(f"no block at height {height}")
@@ -124,7 +127,7 @@ def read_checkpoint(session: SessionDep) -> str:
 
 
 @router.get("/checkpoints/{tree_size}", response_class=_TEXT)
-def read_checkpoint_at(tree_size: int, session: SessionDep) -> str:
+def read_checkpoint_at(tree_size: PositiveInt64, session: SessionDep) -> str:
     block = store.block_at_size(session, tree_size)
     if block is None:
         raise NotFound(f"no checkpoint of size {tree_size}: checkpoints end blocks")
@@ -132,7 +135,7 @@ def read_checkpoint_at(tree_size: int, session: SessionDep) -> str:
 
 
 @router.get("/records/{index}", response_model=RecordPublic)
-def read_record(index: int, session: SessionDep) -> RecordPublic:
+def read_record(index: NonNegativeInt64, session: SessionDep) -> RecordPublic:
     record = store.record_at(session, index)
     if record is None:
         raise NotFound(f"no record {index}")
@@ -148,9 +151,9 @@ def read_record(index: int, session: SessionDep) -> RecordPublic:
 @router.get("/proofs/inclusion", response_model=InclusionProof)
 def read_inclusion_proof(
     session: SessionDep,
-    index: int | None = None,
+    index: NonNegativeInt64 | None = None,
     leaf_hash: Annotated[str | None, Query(description="hex, instead of index")] = None,
-    tree_size: Annotated[int | None, Query(description="default: the newest")] = None,
+    tree_size: Annotated[PositiveInt64 | None, Query(description="default: the newest")] = None,
 ) -> InclusionProof:
     if (index is None) == (leaf_hash is None):
         raise BadProofQuery("give exactly one of index and leaf_hash")
@@ -180,7 +183,9 @@ def read_inclusion_proof(
 
 
 @router.get("/proofs/consistency", response_model=ConsistencyProof)
-def read_consistency_proof(first: int, second: int, session: SessionDep) -> ConsistencyProof:
+def read_consistency_proof(
+    first: NonNegativeInt64, second: NonNegativeInt64, session: SessionDep
+) -> ConsistencyProof:
     if not 0 < first <= second:
         raise BadProofQuery(f"expected 0 < first <= second, got first={first}, second={second}")
     for size in (first, second):

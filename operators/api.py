@@ -24,6 +24,7 @@ from operators import exports, views
 from operators.deps import OperatorDep
 from operators.errors import InvalidDay
 from operators.reconcile import ReconcileLimits, reconcile
+from plumbing.bounds import NonNegativeInt64
 from plumbing.deps import SessionDep
 
 __all__ = ["OperatorsConfig", "parse_day", "router"]
@@ -160,7 +161,7 @@ def report_lines(
     report_id: str,
     session: SessionDep,
     kind: str | None = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[NonNegativeInt64, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Lines in order, `after` a sequence number (cursor), optionally of one kind."""

@@ -65,7 +65,10 @@ def install(app: FastAPI) -> None:
 
     async def on_http_error(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
-        return problem(error.status_code, str(error.detail), str(error.detail))
+        # Keep the exception's headers: a 405 carries `Allow` (RFC 9110 section 15.5.6).
+        response = problem(error.status_code, str(error.detail), str(error.detail))
+        response.headers.update(error.headers or {})
+        return response
 
     async def on_redis_error(request: Request, error: Exception) -> JSONResponse:
         log.warning("Redis failed on %s %s: %s", request.method, request.url.path, error)

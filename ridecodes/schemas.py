@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from plumbing.text import one_line_text
 
 
 class PhoneCreate(BaseModel):
@@ -13,7 +16,7 @@ class PhoneCreate(BaseModel):
     public_key: str = Field(
         min_length=43, max_length=43, description="raw 32-byte Ed25519 key, base64url"
     )
-    label: str = Field(min_length=1, max_length=64)
+    label: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(one_line_text)]
 
 
 class CertificatePublic(BaseModel):

@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Response
 
+from plumbing.bounds import NonNegativeInt64
 from plumbing.deps import SessionDep
 from trips import invoice_api, service
 from trips.deps import RiderDep
 from trips.receipts import receipt_response
 from trips.schemas import RiderPublic, TripPublic
+from trips.tokens import revoke_rider_token
 
 router = APIRouter(prefix="/v1/me", tags=["rider"])
 
@@ -19,11 +24,18 @@ def read_me(rider: RiderDep) -> RiderPublic:
     return RiderPublic(id=rider.id, category=rider.category, balance_fen=rider.balance_fen)
 
 
+@router.delete("/token", status_code=204)
+def revoke_token(rider: RiderDep, session: SessionDep) -> Response:
+    """Sign out everywhere: the token stops working at once (a new one: sign up again)."""
+    revoke_rider_token(session, rider.id, datetime.now(UTC))
+    return Response(status_code=204)
+
+
 @router.get("/trips", response_model=list[TripPublic])
 def list_trips(
     rider: RiderDep,
     session: SessionDep,
-    before: int | None = Query(default=None, description="record_index cursor"),
+    before: Annotated[NonNegativeInt64 | None, Query(description="record_index cursor")] = None,
     limit: int = Query(default=50, ge=1, le=500),
 ) -> list[TripPublic]:
     trips = service.list_trips(session, rider_id=rider.id, before=before, limit=limit)

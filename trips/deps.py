@@ -3,13 +3,14 @@ invoicing actor."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends
 
 from invoicing.lifecycle import RiderActor
 from plumbing.deps import SessionDep
-from plumbing.tokens import BearerDep, token_id, token_matches
+from plumbing.tokens import BearerDep, token_id, token_refusal
 from trips.errors import RiderNotAuthenticated
 from trips.models import Rider
 
@@ -20,8 +21,11 @@ def _rider(session: SessionDep, bearer: BearerDep) -> Rider:
     if bearer is None:
         raise RiderNotAuthenticated("send the rider token as 'Authorization: Bearer <token>'")
     rider = session.get(Rider, token_id(bearer))
-    if rider is None or not token_matches(bearer, rider.token_sha256):
+    if rider is None:
         raise RiderNotAuthenticated("unknown rider token")
+    refusal = token_refusal(bearer, rider.token_sha256, rider.token_expires_at, datetime.now(UTC))
+    if refusal is not None:
+        raise RiderNotAuthenticated(f"rider token refused: {refusal}")
     return rider
 
 

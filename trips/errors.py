@@ -1,7 +1,8 @@
 """Errors of trips and rider accounts, each carrying its HTTP status.
 
 TripsError
-├── RiderNotAuthenticated  401  no rider token, or an unknown one
+├── RiderNotAuthenticated  401  no rider token, or an unknown, expired or revoked one
+├── RiderNotFound          404  no such rider (issuing or revoking a token by id)
 └── TripNotFound           404  no such trip among the rider's own (another's looks the same)
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from plumbing.errors import DomainError
 
-__all__ = ["RiderNotAuthenticated", "TripNotFound", "TripsError"]
+__all__ = ["RiderNotAuthenticated", "RiderNotFound", "TripNotFound", "TripsError"]
 
 
 class TripsError(DomainError):
@@ -22,5 +23,10 @@ class RiderNotAuthenticated(TripsError):
 
 
 class TripNotFound(TripsError):
+    status_code = 404
+    title = "Not found"
+
+
+class RiderNotFound(TripsError):
     status_code = 404
     title = "Not found"

@@ -37,6 +37,7 @@ from invoicing.schemas import (
     TitlePublic,
 )
 from invoicing.transitions import credit_invoice, retitle_invoice, visible_invoice
+from plumbing.bounds import NonNegativeInt64
 from plumbing.deps import SessionDep
 from trips.deps import RiderActorDep, rider_actor
 from trips.receipts import receipt_response
@@ -130,7 +131,7 @@ def retitle(
 def list_invoices(
     rider: RiderActorDep,
     session: SessionDep,
-    before: int | None = Query(default=None, description="record_index cursor"),
+    before: Annotated[NonNegativeInt64 | None, Query(description="record_index cursor")] = None,
     limit: int = Query(default=50, ge=1, le=500),
 ) -> list[InvoiceView]:
     query = select(Invoice).where(Invoice.rider_id == rider.rider_id)

@@ -39,6 +39,8 @@ class Rider(SQLModel, table=True):
     category: str = "adult"  # adult | student | child | senior
     balance_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     blocked: bool = False
+    # When the token stops signing in (plumbing.tokens.token_refusal); None: no valid token.
+    token_expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
 
 
 class Device(SQLModel, table=True):

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 import fare
 from fare.localtime import SHANGHAI
+from fare.plausibility import TripFacts, impossibility
 from gates.stream import TripEndEvent
 from invoicing.issue import (
     INDIVIDUAL,
@@ -138,6 +139,11 @@ class Sealer:
                 seller = self._seller(session, event.operator)
                 trip = event.to_fare_trip(riders[event.rider][0])
                 quote = self.book.price(trip, self.histories.of(event.rider))
+                why = impossibility(_facts(event, quote))
+                if why is not None:
+                    # The edge refuses these; one that got through (an older edge, a
+                    # stream written by hand) is no fare to charge.
+                    raise ValueError(f"impossible trip: {why}")
             except Exception as error:
                 # One event the engine cannot price must not stop the ledger: it goes to
                 # the dead letters with the reason, and the block goes on without it.
@@ -224,3 +230,22 @@ class Sealer:
             )
             self._sellers[operator_id] = seller
         return seller
+
+
+def _facts(event: TripEndEvent, quote: fare.Quote) -> TripFacts:
+    """The trip as its taps claim it, before `to_fare_trip` clamps an exit before entry."""
+    start, end = event.start, event.end
+    if event.mode == "taxi" and end is not None:
+        return TripFacts(
+            "taxi",
+            datetime.fromisoformat(end["started_at"]),
+            datetime.fromisoformat(end["at"]),
+            int(end["distance_m"]),
+            int(end["waiting_s"]),
+        )
+    return TripFacts(
+        event.mode,
+        datetime.fromisoformat(start["at"]) if start else None,
+        datetime.fromisoformat(end["at"]) if end else None,
+        quote.distance_m if event.mode == "metro" else None,
+    )

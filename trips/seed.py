@@ -23,7 +23,7 @@ import fare
 from gates.registry import DeviceInfo, publish_devices, publish_riders
 from invoicing.seed import seed_invoicing
 from invoicing.uscc import uscc_check_char
-from plumbing.tokens import hash_token, make_token
+from plumbing.tokens import RIDER_TOKEN_LIFETIME, hash_token, make_token
 from trips.models import Device, Operator, Rider
 
 # Demo sellers. The codes are made up (Shenzhen's division 440300 and a fictitious
@@ -170,6 +170,7 @@ def _create(session: Session, book: fare.TariffBook, riders: int) -> dict[str, A
         ],
     )
     rider_rows, rider_creds = [], []
+    expires_at = datetime.now(UTC) + RIDER_TOKEN_LIFETIME
     for n in range(1, riders + 1):
         rider_id = f"r{n:07d}"
         token = make_token(rider_id, secrets.token_urlsafe(18))
@@ -183,6 +184,7 @@ def _create(session: Session, book: fare.TariffBook, riders: int) -> dict[str, A
                 "balance_fen": 0,
                 "blocked": False,
                 "token_sha256": hash_token(token),
+                "token_expires_at": expires_at,
             }
         )
         rider_creds.append({"id": rider_id, "category": category, "token": token})

@@ -20,14 +20,16 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 from sqlalchemy.orm import Session
 
 from gates import keys
-from plumbing.tokens import hash_token, make_token
+from plumbing.tokens import RIDER_TOKEN_LIFETIME
 from trips.errors import TripsError
 from trips.models import Rider, RiderPhone
+from trips.tokens import new_rider_token
 
 __all__ = [
     "CODE_TTL_S",
@@ -128,7 +130,9 @@ async def redeem_code(client: aioredis.Redis, phone: str, code: str) -> None:
     raise WrongCode(f"wrong code; {left} attempts left", attempts_left=left)
 
 
-def register_rider(session: Session, phone: str) -> Registration:
+def register_rider(
+    session: Session, phone: str, lifetime: timedelta = RIDER_TOKEN_LIFETIME
+) -> Registration:
     """A new adult rider for `phone`, or a new token for the rider who has it; commits."""
     digest = _digest(phone)
     link = session.get(RiderPhone, digest)
@@ -142,8 +146,7 @@ def register_rider(session: Session, phone: str) -> Registration:
         session.flush()
         session.add(RiderPhone(phone_sha256=digest, rider_id=rider.id))
         created = True
-    token = make_token(rider.id, secrets.token_urlsafe(18))
-    rider.token_sha256 = hash_token(token)
+    token = new_rider_token(rider, datetime.now(UTC), lifetime)
     session.add(rider)
     session.commit()
     return Registration(rider.id, token, created)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from gates import keys
@@ -52,10 +52,12 @@ async def request_code(body: CodeRequest, client: RedisDep) -> CodeSent:
 
 
 @router.post("", response_model=SignupPublic, status_code=201)
-async def sign_up(body: SignupCreate, client: RedisDep, session: SessionDep) -> SignupPublic:
+async def sign_up(
+    body: SignupCreate, request: Request, client: RedisDep, session: SessionDep
+) -> SignupPublic:
     phone = signup.normalise_phone(body.phone)
     await signup.redeem_code(client, phone, body.code)
-    registration = signup.register_rider(session, phone)
+    registration = signup.register_rider(session, phone, request.app.state.rider_token_lifetime)
     if registration.created:  # a returning rider keeps the standing the edge has
         await client.hset(keys.RIDERS, registration.rider_id, "ok")
     return SignupPublic(**vars(registration))

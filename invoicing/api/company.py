@@ -5,6 +5,7 @@
     POST /v1/companies/me/invoices/lock            {"numbers": [...]}: claim them
     POST /v1/companies/me/invoices/unlock          withdraw the claim
     POST /v1/companies/me/invoices/reimburse       settle the claim (final)
+    DELETE /v1/companies/me/token                  revoke the company's token
 
 Each POST is all or nothing: one ledger block, one record per invoice, or, if any one
 invoice may not move, nothing at all and the reason for the first that may not.
@@ -16,9 +17,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from invoicing.accounts import revoke_company_token
 from invoicing.api.actions import action_result
 from invoicing.api.reads import NumberPath, add_invoice_reads
 from invoicing.deps import CompanyDep, company_actor
@@ -37,6 +39,13 @@ from plumbing.deps import SessionDep
 
 router = APIRouter(prefix="/v1/companies/me", tags=["buyer companies"])
 add_invoice_reads(router, company_actor)
+
+
+@router.delete("/token", status_code=204)
+def revoke_token(company: CompanyDep, session: SessionDep) -> Response:
+    """The company's token stops working at once; the tax bureau issues a new one."""
+    revoke_company_token(session, company.tax_id, datetime.now(UTC))
+    return Response(status_code=204)
 
 
 class CompanyInvoicePage(BaseModel):

@@ -8,7 +8,6 @@ the QR code adds. The PDF's QR code holds exactly this URL, so a phone camera ve
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from invoicing.ratelimit import VerifyLimits, check_verify_limits
 from invoicing.schemas import MAX_DB_INT, VerificationPublic
 from invoicing.verification import VERIFY_PATH, verify_invoice
+from plumbing.dates import IsoDate
 from plumbing.deps import RedisDep, SessionDep
 
 router = APIRouter(tags=["public verification"])
@@ -28,7 +28,7 @@ async def verify(
     session: SessionDep,
     redis: RedisDep,
     number: Annotated[str, Query(pattern=r"^[0-9]{20}$")],
-    issue_date: Annotated[date, Query(alias="date")],
+    issue_date: Annotated[IsoDate, Query(alias="date")],
     total_fen: Annotated[int, Query(ge=0, le=MAX_DB_INT)],
     check: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{20})$")] = None,
     leaf: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{64}$")] = None,

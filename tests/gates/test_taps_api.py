@@ -258,6 +258,7 @@ def test_the_edge_serves_device_posts_and_passes_the_rest_on(
     settings = make_settings(var_dir, database_url, redis_url)
     creds = make_world(engine, redis_client, settings)
     gate, headers = device(creds, GATE_A)
+    headers["Content-Type"] = "application/json"
 
     async def teapot(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 418, "headers": []})

@@ -88,5 +88,6 @@ def test_a_title_name_with_control_characters_is_refused_and_not_stored(system: 
     for name in ("Acme\x00Ltd", "line\nbreak", "\x7f"):
         answer = client.post("/v1/me/titles", json={"kind": "individual", "name": name}, headers=me)
         assert answer.status_code == 422, answer.text
-        assert "printable text in the party name" in answer.json()["detail"]
+        assert answer.json()["errors"][0]["field"] == "body.name"
+        assert "expected printable one-line text" in answer.json()["detail"]
     assert client.get("/v1/me/titles", headers=me).json() == before

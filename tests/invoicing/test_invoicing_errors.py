@@ -21,6 +21,7 @@ STATUS = {
     "TitleNotFound": 404,
     "ExportNotFound": 404,
     "ExportNotReady": 409,
+    "CompanyNotFound": 404,
     "RateLimited": 429,
     "TransitionConflict": 409,
     "InvoiceLocked": 409,
