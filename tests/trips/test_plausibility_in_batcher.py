@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from farechain.settings import Settings
+from farechain.stream_key import stream_mac_key
 from gates import keys
 from gates.stream import encode_event
 from tests.builders import device, gate_tap_on_stream, make_batcher, ride_code, run_audit, tap
@@ -41,7 +42,8 @@ def test_impossible_trips_on_the_stream_are_dead_lettered_not_charged(
     _, creds, settings = system
     operator = next(d for d in creds["devices"] if d["id"] == "taxi-1")["operator"]
     now = datetime.now(UTC)
-    # What the audit wrote with redis-cli: no edge checked these.
+    # What the audit wrote with redis-cli, here sealed with the stream key (an insider
+    # holding it): the batcher's own plausibility check still refuses them.
     events = [
         {
             "rider": "r0000001",
@@ -65,7 +67,7 @@ def test_impossible_trips_on_the_stream_are_dead_lettered_not_charged(
         },
     ]
     for event in events:
-        redis_client.xadd(keys.STREAM, encode_event(event))  # type: ignore[arg-type]
+        redis_client.xadd(keys.STREAM, encode_event(event, stream_mac_key(settings)))  # type: ignore[arg-type]
     assert make_batcher(engine, redis_client, settings).drain() == 1
     with Session(engine) as session:
         assert list(session.scalars(select(Trip.event_id))) == ["fine"]
