@@ -4,7 +4,8 @@ It reads the ledger records appended since the run began (trip, charge and invoi
 records, the truth) and the projection rows riders and the tax bureau read (trips,
 invoices), and checks them against `journal.Expectations`:
 - every trip-end the generator saw accepted has exactly one trip record, one charge
-  record, one invoice record, one trip row and one invoice row;
+  record, one invoice record, one trip row and one invoice row; a trip charged 0 fen (a
+  senior's free ride, a capped trip) has no invoice record and no invoice row;
 - a trip-end whose fate the generator does not know has at most one of each;
 - a refused request left nothing, and no other trip of this run appears.
 It also measures each trip's lag: from the tap's arrival at the API (`received_ms`, kept
@@ -80,6 +81,7 @@ def audit_run(
     check = LedgerCheck()
     records: dict[str, Counter[str]] = {k: Counter() for k in ("trip", "charge", "invoice")}
     rows: dict[str, Counter[str]] = {"trips": Counter(), "invoices": Counter()}
+    free: set[str] = set()  # charged 0 fen: no invoice is issued
     with engine.connect() as connection:
         blocks = connection.execute(
             text("SELECT height, created_at, first_index FROM blocks WHERE height > :h"),
@@ -103,6 +105,8 @@ def audit_run(
             if not event_id.startswith(id_prefix):
                 continue
             records[kind][event_id] += 1
+            if kind == "charge" and record["amount_fen"] == 0:
+                free.add(event_id)
             if kind == "trip":
                 tap = record["end"] or record["start"]
                 received = int(tap["received_ms"])
@@ -118,7 +122,7 @@ def audit_run(
                 if event_id.startswith(id_prefix):
                     rows[table][event_id] += 1
     check.trips_on_ledger = sum(records["trip"].values())
-    _compare(check, expected, records, rows)
+    _compare(check, expected, records, rows, free)
     if check.lost and client is not None:
         check.dead_letters = _dead_letters(client, id_prefix)
     return check
@@ -129,9 +133,20 @@ def _compare(
     expected: Expectations,
     records: Mapping[str, Counter[str]],
     rows: Mapping[str, Counter[str]],
+    free: set[str],
 ) -> None:
     counters = [*records.values(), *rows.values()]
+    invoices = (records["invoice"], rows["invoices"])
     trips = records["trip"]
+
+    def complete(event_id: str, present: int) -> bool:
+        """Each counter holds the trip `present` times, the invoices none if it was free."""
+        for counter in counters:
+            wanted = 0 if event_id in free and any(counter is c for c in invoices) else present
+            if counter[event_id] != wanted:
+                return False
+        return True
+
     for event_id in sorted(expected.exactly_once):
         check.checked += 1
         n = trips[event_id]
@@ -139,13 +154,13 @@ def _compare(
             check.lost.append(event_id)
         elif n > 1:
             check.duplicated.append(event_id)
-        elif any(c[event_id] != 1 for c in counters):
+        elif not complete(event_id, 1):
             check.incomplete_records.append(event_id)
     for event_id in sorted(expected.at_most_once):
-        counts = {c[event_id] for c in counters}
-        if max(counts) > 1:
+        n = max(c[event_id] for c in counters)
+        if n > 1:
             check.duplicated.append(event_id)
-        elif len(counts) > 1:
+        elif not complete(event_id, n):
             check.incomplete_records.append(event_id)
     for event_id in sorted(expected.absent):
         if any(c[event_id] for c in counters):
