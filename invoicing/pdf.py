@@ -100,7 +100,7 @@ def render_pdf(doc: InvoiceDocument, *, font: CjkFont | Literal["auto"] | None =
         return page.output()
 
 
-def _printable(doc: InvoiceDocument) -> frozenset[int]:
+def printable_code_points(doc: InvoiceDocument) -> frozenset[int]:
     """Every character the page of `doc` may print: what its font subset must hold."""
     fixed = "".join(chinese for chinese, _ in _LABELS.values()) + "".join(_PINYIN) + "¥"
     texts = (
@@ -140,7 +140,7 @@ class _Page:
             return False
         try:
             # fpdf2 reads fonts from files only, and lazily: the cut stays until output.
-            cut.write_bytes(subset_font(font, _printable(self.doc)))
+            cut.write_bytes(subset_font(font, printable_code_points(self.doc)))
             self.pdf.add_font("cjk", fname=cut)
         except Exception:  # a font fpdf2 cannot use must not stop an invoice
             return False

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pypdf
 import pytest
 import zxingcpp
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped,unused-ignore]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -27,7 +28,14 @@ from invoicing import (
     render_pdf,
     verification_payload,
 )
-from invoicing.fonts import bundled_cjk_font, charset, subset_font
+from invoicing.fonts import (
+    bundled_cjk_font,
+    charset,
+    common_code_points,
+    common_cut,
+    subset_font,
+)
+from invoicing.pdf import printable_code_points
 from tests.invoicing.invoice_builders import make_document
 
 HASH = "ab" * 32
@@ -200,8 +208,6 @@ def test_chinese_pdf_on_a_machine_without_system_fonts() -> None:
 
 
 def test_the_embedded_font_is_a_small_regular_cut() -> None:
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped,unused-ignore]
-
     assert BUNDLED is not None
     pdf = render_pdf(make_document(), font=BUNDLED)
     (program,) = _font_files(pdf)
@@ -213,17 +219,36 @@ def test_the_embedded_font_is_a_small_regular_cut() -> None:
 
 
 @settings(max_examples=10, deadline=None)
-@given(st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=12))
-def test_the_cut_holds_exactly_the_characters_asked_for(chinese: str) -> None:
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped,unused-ignore]
-
+@given(
+    st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=12),
+    st.booleans(),
+)
+def test_the_cut_holds_exactly_the_characters_asked_for(chinese: str, common: bool) -> None:
+    # Either path: a page of common characters is cut from the common cut, any other
+    # page from the whole font.
     assert BUNDLED is not None
+    if common:
+        chinese = "".join(c for c in chinese if ord(c) in common_code_points())
     wanted = frozenset(map(ord, "发票" + chinese))
     with TTFont(io.BytesIO(subset_font(BUNDLED, wanted))) as cut:
         drawn = set(cut.getBestCmap())
+        assert "fvar" not in cut and cut["OS/2"].usWeightClass == 400
     available = charset(BUNDLED)
     assert available is not None
     assert drawn == wanted & available
+
+
+def test_an_ordinary_page_is_cut_from_the_common_cut() -> None:
+    # Its labels, numerals, Shenzhen's names and the demo companies' are all common, so
+    # rendering it never reads the whole 17 MB font again.
+    assert BUNDLED is not None
+    page = printable_code_points(make_document(buyer=Party("深圳市前海示例科技有限公司")))
+    available = charset(BUNDLED)
+    assert available is not None
+    assert page & available <= common_code_points()
+    assert ord("圳") in common_code_points() and ord("😀") not in common_code_points()
+    with TTFont(io.BytesIO(common_cut(BUNDLED))) as common:
+        assert len(common.getBestCmap()) > 6_763
 
 
 def test_a_chinese_pdf_renders_to_the_same_bytes_each_time() -> None:
