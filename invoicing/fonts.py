@@ -177,7 +177,8 @@ def _cut(
         location = {}
         if weight is not None:
             location["wght"] = min(max(_REGULAR, weight.minValue), weight.maxValue)
-        opened = instancer.instantiateVariableFont(opened, location, static=True)
+        # In place: a copy of the cut font would cost more than the instancing itself.
+        instancer.instantiateVariableFont(opened, location, inplace=True, static=True)
     out = io.BytesIO()
     opened.save(out)
     return out.getvalue()
