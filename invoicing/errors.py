@@ -9,6 +9,7 @@ The hierarchy::
     InvoicingError (500)
     ├── InvalidInvoiceData (422)          input that no invoice may carry
     │   ├── InvalidTaxId (422)            GB 32100-2015 check failed; `.expected` check character
+    │   ├── CompanyNameMismatch (422)     a title's name is not the one registered for its tax ID
     │   ├── InvalidInvoiceNumber (422)    not a 20-digit number of our layout
     │   ├── InvalidAmount (422)           negative, non-integer or inconsistent fen amounts
     │   ├── InvalidTaxRegime (422)        unknown regime, bad rate, missing exemption reason
@@ -40,6 +41,7 @@ __all__ = [
     "AlreadyCredited",
     "AlreadyReimbursed",
     "CompanyNotFound",
+    "CompanyNameMismatch",
     "CreditNoteImmutable",
     "ExportNotFound",
     "ExportNotReady",
@@ -93,6 +95,24 @@ class InvalidTaxId(InvalidInvoiceData):
     @property
     def extra(self) -> dict[str, object]:
         return {"code": self.code, "expected_check_character": self.expected}
+
+
+class CompanyNameMismatch(InvalidInvoiceData):
+    """A company title whose name is not the name registered for its tax ID.
+
+    An invoice to the right code under another name is one the company cannot claim (and
+    one a wrong code typed by mistake would send to a stranger): both names are named.
+    """
+
+    title = "Company name does not match its tax ID"
+
+    def __init__(self, *, tax_id: str, name: str, registered_name: str) -> None:
+        super().__init__(
+            f"expected the name registered for tax ID {tax_id}, {registered_name!r}, got {name!r}",
+            tax_id=tax_id,
+            name=name,
+            registered_name=registered_name,
+        )
 
 
 class InvalidInvoiceNumber(InvalidInvoiceData):

@@ -5,6 +5,9 @@ sequence row: the row lock serialises concurrent batchers, and because the reser
 commits or rolls back with the block, the numbers stay gap-free. A seller's first number
 of a year creates the row with `INSERT ... ON CONFLICT DO NOTHING`, so two transactions
 starting the same year at once both proceed (the second waits for the first's row).
+
+Only a sale is invoiced: a trip that cost nothing (a free ride, a capped trip) has no
+invoice, and `invoice_fields` refuses a total of 0 fen (`invoiceable` says which totals).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlmodel import col, select
 
 from fare.localtime import SHANGHAI
 from invoicing.checkcode import check_code
+from invoicing.errors import InvalidAmount
 from invoicing.models import InvoiceSequence, InvoiceTitle
 from invoicing.numbering import DEFAULT_LAYOUT, format_number
 from invoicing.tax import TaxRegime, split_tax
@@ -45,6 +49,11 @@ class Buyer:
 
 
 INDIVIDUAL = Buyer("individual", INDIVIDUAL_BUYER)  # riders who chose no default title
+
+
+def invoiceable(total_fen: int) -> bool:
+    """Whether a sale of `total_fen` gets an invoice: a 0-yuan one would claim no sale."""
+    return total_fen > 0
 
 
 def reserve_numbers(session: Session, seller_id: str, year: int, count: int) -> int:
@@ -96,6 +105,8 @@ def invoice_fields(
     original_number: str | None = None,
 ) -> dict[str, object]:
     """The ledger record of one invoice (its row in `invoices` is the same fields)."""
+    if not invoiceable(total_fen):
+        raise InvalidAmount(f"expected an invoice total above 0 fen, got {total_fen}")
     split = split_tax(total_fen, seller.regime)
     return {
         "type": "invoice" if kind == "invoice" else "credit_note",

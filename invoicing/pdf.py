@@ -6,14 +6,14 @@ and in capital numerals (大写). A QR code (see `qr`) holds the verification UR
 ledger record's leaf hash. A credit note is printed as a red-letter invoice: a red title,
 negative amounts, and the invoice it reverses.
 
-Fonts: Chinese needs a CJK font, which fpdf2 embeds as a subset. `find_cjk_font` looks in
-the usual places (Noto CJK, WenQuanYi, Droid Sans Fallback, AR PL on Debian;
-`apt-get install fonts-noto-cjk` or `fonts-wqy-microhei` provides one). Without one
-the page still renders, never crashes, in the built-in Helvetica: labels in English with
+Fonts: Chinese needs a CJK font. farechain ships one (Noto Sans SC, through a pinned PyPI
+package) and embeds the cut of it holding the page's characters; see `invoicing.fonts`,
+which also looks for a system font should the package be missing. Without any the page
+still renders, never crashes, in the built-in Helvetica: labels in English with
 their pinyin, capital numerals in pinyin (柒元整 -> "Qi Yuan Zheng"), any other character
 outside Latin-1 as a \\uXXXX escape so nothing is lost, and a note saying so. With a CJK
-font, the characters that font lacks (an emoji in a company name) are escaped the same way. The XML
-export and the ledger record always carry the original text.
+font, the characters that font lacks (an emoji in a company name) are escaped the same
+way. The XML export and the ledger record always carry the original text.
 
 The creation date is the issue time, so the same document renders to the same bytes.
 """
@@ -21,13 +21,13 @@ The creation date is the issue time, so the same document renders to the same by
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from functools import cache
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from fare.localtime import SHANGHAI
 from invoicing.document import InvoiceDocument, yuan
+from invoicing.fonts import FONT_CANDIDATES, CjkFont, charset, find_cjk_font, subset_font
 from invoicing.qr import qr_png, verification_payload
 from invoicing.words import amount_in_words
 
@@ -39,27 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FONT_CANDIDATES", "CjkFont", "find_cjk_font", "render_pdf"]
 
-
-@dataclass(frozen=True, slots=True)
-class CjkFont:
-    """A font file with Chinese glyphs; `index` picks the face inside a .ttc collection."""
-
-    path: Path
-    index: int = 0
-
-
-# Noto CJK collections list the JP, KR, SC, TC, HK faces in that order: 2 is Simplified.
-FONT_CANDIDATES: tuple[CjkFont, ...] = (
-    CjkFont(Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
-    CjkFont(Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"), 2),
-    CjkFont(Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")),
-    CjkFont(Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")),
-    CjkFont(Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")),
-    CjkFont(Path("/usr/share/fonts/truetype/arphic/uming.ttc")),
-    CjkFont(Path("/System/Library/Fonts/PingFang.ttc")),
-    CjkFont(Path("C:/Windows/Fonts/msyh.ttc")),
-    CjkFont(Path("C:/Windows/Fonts/simhei.ttf")),
-)
 
 # label key -> (Chinese, English with pinyin for the fallback). Chinese labels use the
 # full-width parentheses of Chinese typography, hence the RUF001 exemptions.
@@ -111,38 +90,25 @@ _RED = (200, 30, 30)
 _BLACK = (0, 0, 0)
 
 
-def find_cjk_font(candidates: tuple[CjkFont, ...] = FONT_CANDIDATES) -> CjkFont | None:
-    """The first candidate that is a readable font covering Chinese, or None."""
-    for font in candidates:
-        if _charset(font) is not None:
-            return font
-    return None
-
-
 def render_pdf(doc: InvoiceDocument, *, font: CjkFont | Literal["auto"] | None = "auto") -> bytes:
-    """The PDF of `doc`; `font=None` forces the Latin fallback, "auto" searches for one."""
+    """The PDF of `doc`; `font=None` forces the Latin fallback, "auto" finds one (the
+    bundled font first, see `invoicing.fonts`)."""
     chosen = find_cjk_font() if font == "auto" else font
-    page = _Page(doc, chosen)
-    page.draw()
-    return page.output()
+    with tempfile.TemporaryDirectory(prefix="farechain-pdf-") as scratch:
+        page = _Page(doc, chosen, Path(scratch))
+        page.draw()
+        return page.output()
 
 
-@cache
-def _charset(font: CjkFont) -> frozenset[int] | None:
-    """The code points the font draws, or None unless it is a readable font with Chinese.
-
-    Checked once per font: parsing a CJK font's character map takes a good part of a second.
-    """
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped,unused-ignore]
-
-    try:
-        # From bytes: fontTools leaves its file open when a file fails to parse.
-        data = font.path.read_bytes()
-        with TTFont(io.BytesIO(data), fontNumber=font.index, lazy=True) as parsed:
-            charset = frozenset(parsed.getBestCmap() or {})
-    except Exception:  # unreadable, not a font, or no such face in the collection
-        return None
-    return charset if all(ord(char) in charset for char in "发票壹贰元") else None
+def printable_code_points(doc: InvoiceDocument) -> frozenset[int]:
+    """Every character the page of `doc` may print: what its font subset must hold."""
+    fixed = "".join(chinese for chinese, _ in _LABELS.values()) + "".join(_PINYIN) + "¥"
+    texts = (
+        doc.number, doc.check_code, doc.buyer.name, doc.buyer.tax_id or "", doc.seller.name,
+        doc.seller.tax_id or "", doc.description, doc.regime.exemption_reason or "",
+        doc.original_number or "", doc.record_hash_hex, doc.verify_url,
+    )  # fmt: skip
+    return frozenset(range(0x20, 0x7F)) | frozenset(map(ord, fixed + "".join(texts)))
 
 
 def _escape(char: str) -> str:
@@ -151,7 +117,7 @@ def _escape(char: str) -> str:
 
 
 class _Page:
-    def __init__(self, doc: InvoiceDocument, font: CjkFont | None) -> None:
+    def __init__(self, doc: InvoiceDocument, font: CjkFont | None, scratch: Path) -> None:
         from fpdf import FPDF
 
         self.doc = doc
@@ -163,20 +129,22 @@ class _Page:
         self.pdf.set_title(f"{doc.kind} {doc.number}")
         # Helvetica, built into every PDF reader, draws exactly Latin-1.
         self.charset = _LATIN_1
-        self.cjk = font is not None and self._load(font)
+        self.cjk = font is not None and self._load(font, scratch / "cjk.ttf")
         self.family = "cjk" if self.cjk else "helvetica"
         self.escaped = False
         self.pdf.add_page()
 
-    def _load(self, font: CjkFont) -> bool:
-        charset = _charset(font)
-        if charset is None:
+    def _load(self, font: CjkFont, cut: Path) -> bool:
+        drawn = charset(font)
+        if drawn is None:
             return False
         try:
-            self.pdf.add_font("cjk", fname=font.path, collection_font_number=font.index)
+            # fpdf2 reads fonts from files only, and lazily: the cut stays until output.
+            cut.write_bytes(subset_font(font, printable_code_points(self.doc)))
+            self.pdf.add_font("cjk", fname=cut)
         except Exception:  # a font fpdf2 cannot use must not stop an invoice
             return False
-        self.charset = charset
+        self.charset = drawn
         return True
 
     def output(self) -> bytes:

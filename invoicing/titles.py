@@ -2,22 +2,26 @@
 
 A title is an individual (a name) or a company (a name and a unified social credit code
 checked per GB 32100-2015 before it is stored: a wrong check character is an
-`InvalidTaxId` that names the expected one). The default title is the buyer of the
-rider's later trips: the batcher reads it with `invoicing.issue.default_buyers`; a rider
-without one buys as an individual.
+`InvalidTaxId` that names the expected one). Where the code is a registered company's,
+the name must be the registered one (a `CompanyNameMismatch` names both); the comparison
+ignores full- against half-width forms and spaces, and the title takes the registered
+spelling (half-width brackets typed, the registered full-width ones stored). The default
+title is the buyer of the rider's later trips: the batcher reads it with
+`invoicing.issue.default_buyers`; a rider without one buys as an individual.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from invoicing.errors import InvalidInvoiceData, TitleNotFound
+from invoicing.errors import CompanyNameMismatch, InvalidInvoiceData, TitleNotFound
 from invoicing.issue import Buyer
-from invoicing.models import InvoiceTitle
+from invoicing.models import Company, InvoiceTitle
 from invoicing.parties import company_title, individual_title
 
 __all__ = [
@@ -45,7 +49,7 @@ def add_title(
     now: datetime,
 ) -> InvoiceTitle:
     """Check and store a title; commits."""
-    buyer = check_title(kind, name, tax_id)
+    buyer = check_title(session, kind, name, tax_id)
     count = session.scalar(
         select(func.count()).select_from(InvoiceTitle).where(col(InvoiceTitle.rider_id) == rider_id)
     )
@@ -67,12 +71,20 @@ def add_title(
     return title
 
 
-def check_title(kind: str, name: str, tax_id: str | None) -> Buyer:
-    """The buyer a title names; raises `InvalidTaxId` or `InvalidInvoiceData` if it cannot be."""
+def check_title(session: Session, kind: str, name: str, tax_id: str | None) -> Buyer:
+    """The buyer a title names; raises `InvalidTaxId`, `CompanyNameMismatch` or
+    `InvalidInvoiceData` if it cannot be."""
     if kind == "company":
         if tax_id is None:
             raise InvalidInvoiceData("expected a tax_id for a company title, got none")
         party = company_title(name, tax_id)
+        registered = session.get(Company, party.tax_id)
+        if registered is not None:
+            if _comparable(registered.name) != _comparable(party.name):
+                raise CompanyNameMismatch(
+                    tax_id=tax_id, name=party.name, registered_name=registered.name
+                )
+            party = company_title(registered.name, tax_id)
     elif kind == "individual":
         if tax_id is not None:
             raise InvalidInvoiceData(f"expected no tax_id for an individual, got {tax_id!r}")
@@ -115,6 +127,11 @@ def remove_title(session: Session, rider_id: str, title_id: int) -> None:
 
 def buyer_of(title: InvoiceTitle) -> Buyer:
     return Buyer(title.kind, title.name, title.tax_id)
+
+
+def _comparable(name: str) -> str:
+    # NFKC folds full-width forms into half-width ones: brackets typed either way match.
+    return "".join(unicodedata.normalize("NFKC", name).split())
 
 
 def _clear_default(session: Session, rider_id: str) -> None:

@@ -8,7 +8,8 @@ invoices), and checks them against `journal.Expectations`:
   invoice a trip may carry a chain of credit notes each followed by the invoice that
   re-titles it (original -> credit note -> new invoice -> ...), each with its row, so
   that at most one invoice is live. Two invoices without a credit note between them
-  are a double;
+  are a double. A trip charged 0 fen (a senior's free ride, a capped trip) has no
+  invoice record and no invoice row;
 - a trip-end whose fate the generator does not know has at most one of each;
 - a refused request left nothing, and no other trip of this run appears.
 It also measures each trip's lag: from the tap's arrival at the API (`received_ms`, kept
@@ -91,6 +92,7 @@ def audit_run(
         "invoices": Counter(),
         "credit_notes": Counter(),
     }
+    free: set[str] = set()  # charged 0 fen: no invoice is issued
     with engine.connect() as connection:
         blocks = connection.execute(
             text("SELECT height, created_at, first_index FROM blocks WHERE height > :h"),
@@ -116,6 +118,8 @@ def audit_run(
             if kind == "invoice" and record.get("replaces"):
                 kind = "reissue"
             records[kind][event_id] += 1
+            if kind == "charge" and record["amount_fen"] == 0:
+                free.add(event_id)
             if kind == "trip":
                 tap = record["end"] or record["start"]
                 received = int(tap["received_ms"])
@@ -134,7 +138,7 @@ def audit_run(
             if event_id.startswith(id_prefix):
                 rows["credit_notes" if kind == "credit_note" else "invoices"][event_id] += 1
     check.trips_on_ledger = sum(records["trip"].values())
-    _compare(check, expected, records, rows)
+    _compare(check, expected, records, rows, free)
     if check.lost and client is not None:
         check.dead_letters = _dead_letters(client, id_prefix)
     return check
@@ -145,10 +149,20 @@ def _compare(
     expected: Expectations,
     records: Mapping[str, Counter[str]],
     rows: Mapping[str, Counter[str]],
+    free: set[str],
 ) -> None:
     # One each: the re-title chain's records and rows are judged by _chain.
     once = [records["trip"], records["charge"], records["invoice"], rows["trips"]]
     trips = records["trip"]
+
+    def complete(event_id: str, present: int) -> bool:
+        """Each counter holds the trip `present` times, the first invoice none if it was free."""
+        for counter in once:
+            wanted = 0 if event_id in free and counter is records["invoice"] else present
+            if counter[event_id] != wanted:
+                return False
+        return True
+
     for event_id in sorted(expected.exactly_once):
         check.checked += 1
         n = trips[event_id]
@@ -157,14 +171,14 @@ def _compare(
             check.lost.append(event_id)
         elif n > 1 or chain == "double" or any(c[event_id] > 1 for c in once):
             check.duplicated.append(event_id)
-        elif chain == "broken" or any(c[event_id] != 1 for c in once):
+        elif chain == "broken" or not complete(event_id, 1):
             check.incomplete_records.append(event_id)
     for event_id in sorted(expected.at_most_once):
-        counts = {c[event_id] for c in once}
+        n = max(c[event_id] for c in once)
         chain = _chain(event_id, records, rows)
-        if max(counts) > 1 or chain == "double":
+        if n > 1 or chain == "double":
             check.duplicated.append(event_id)
-        elif len(counts) > 1 or chain == "broken":
+        elif chain == "broken" or not complete(event_id, n):
             check.incomplete_records.append(event_id)
     everything = [*records.values(), *rows.values()]
     for event_id in sorted(expected.absent):

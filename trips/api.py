@@ -39,7 +39,8 @@ def list_trips(
     limit: int = Query(default=50, ge=1, le=500),
 ) -> list[TripPublic]:
     trips = service.list_trips(session, rider_id=rider.id, before=before, limit=limit)
-    return [TripPublic.of(t) for t in trips]
+    numbers = service.invoice_numbers(session, [t.event_id for t in trips])
+    return [TripPublic.of(t, numbers.get(t.event_id)) for t in trips]
 
 
 @router.get("/trips/{event_id}/receipt", response_class=Response)

@@ -4,7 +4,7 @@ The rows riders, operators and the tax bureau read must say exactly what the led
 records say: each trip and charge row is rebuilt from its record with the functions the
 batcher used and compared column by column; a row without its record, or a record
 without its row, is named too. Invoices are checked by invoicing.audit, which also
-replays their lifecycle.
+replays their lifecycle; then every paid trip must have an invoice (a free one has none).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import exists, func
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col, select
 
 from invoicing.audit import check_invoices
+from invoicing.models import Invoice
 from ledger.audit import LedgerAudit, audit_ledger
 from ledger.models import LedgerRecord
 from trips.models import Charge, Rider, Trip
@@ -49,8 +50,31 @@ def audit(
             or _check_projection(session, Charge, "charge", charge_row)
             or _check_balances(session, balance_moves or {})
             or check_invoices(session)
+            or check_paid_trips_invoiced(session)
         )
     return report
+
+
+def check_paid_trips_invoiced(session: Session) -> str | None:
+    """Every paid trip has its invoice; a trip that cost nothing needs none.
+
+    Run after the row checks, so the rows say what the records say. A re-titled or
+    refunded trip keeps its first invoice (a credit note reverses it, it is not removed).
+    A 0-yuan invoice from before free trips went uninvoiced is not a fault either.
+    """
+    invoiced = exists().where(
+        col(Invoice.trip_event_id) == col(Trip.event_id), col(Invoice.kind) == "invoice"
+    )
+    missing = session.execute(
+        select(col(Trip.record_index), col(Trip.event_id), col(Trip.fare_fen))
+        .where(col(Trip.fare_fen) > 0, ~invoiced)
+        .order_by(col(Trip.record_index))
+        .limit(1)
+    ).first()
+    if missing is None:
+        return None
+    index, event_id, fare_fen = missing
+    return f"record {index}: trip {event_id} was charged {fare_fen} fen and has no invoice"
 
 
 def _check_balances(session: Session, moves: Mapping[str, BalanceMove]) -> str | None:

@@ -1,6 +1,7 @@
 """What an invoice document says of the trip it invoices: the `SaleContext` of trips.
 
 E-invoicing renders documents without knowing trips; the wiring hands it `TRIP_SALES`.
+Stations and bus routes are named in Chinese (`fare.names`), as a Chinese invoice names them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Collection, Mapping
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from fare.names import zh_name
 from invoicing.render import GENERIC_LINE
 from trips.models import Operator, Trip
 
@@ -44,7 +46,12 @@ def describe_trip(trip: Trip | None) -> str:
     label = f"*运输服务*{_SERVICES.get(trip.mode, '客运服务')}"
     km = "" if trip.distance_m is None else f" {trip.distance_m / 1000:.1f} km"
     if trip.mode == "metro":
-        return f"{label} {trip.entry_station or '?'} → {trip.exit_station or '?'}{km}"
+        return f"{label} {_station(trip.entry_station)} → {_station(trip.exit_station)}{km}"
     if trip.mode == "bus":
-        return f"{label} {trip.route_id or '?'}"
+        return f"{label} {'?' if trip.route_id is None else zh_name('routes', trip.route_id)}"
     return f"{label}{km}"
+
+
+def _station(station_id: str | None) -> str:
+    # An incomplete journey lacks one end: the line says so rather than guess.
+    return "?" if station_id is None else zh_name("stations", station_id)

@@ -115,7 +115,7 @@ def retitle(
         buyer = titles.buyer_of(titles.get_title(session, rider.rider_id, body.title_id))
     else:
         assert body.title is not None  # the schema asks for exactly one
-        buyer = titles.check_title(body.title.kind, body.title.name, body.title.tax_id)
+        buyer = titles.check_title(session, body.title.kind, body.title.name, body.title.tax_id)
     outcome = retitle_invoice(
         session,
         request.app.state.ledger_writer,

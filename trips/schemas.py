@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from trips.models import Trip
 
@@ -34,10 +34,16 @@ class TripPublic(BaseModel):
     quote: dict[str, Any]
     record_index: int
     block_height: int
+    invoiced: bool = Field(description="false for a trip that cost nothing: no invoice is issued")
+    invoice_number: str | None = Field(
+        description="the trip's newest invoice (a re-title issues a new one), if it has one"
+    )
 
     @classmethod
-    def of(cls, trip: Trip) -> TripPublic:
+    def of(cls, trip: Trip, invoice_number: str | None) -> TripPublic:
         return cls(
             **trip.model_dump(exclude={"quote_json", "history_json", "rider_id"}),
             quote=json.loads(trip.quote_json),
+            invoiced=invoice_number is not None,
+            invoice_number=invoice_number,
         )

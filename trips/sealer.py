@@ -5,6 +5,10 @@ replay after a crash), price it, charge the rider, issue the invoice, and turn t
 charge and invoice into ledger records. The records, the Merkle nodes, the signed
 checkpoint and every projection row are written in the caller's transaction; the caller
 commits once and only then acknowledges the events.
+
+A trip that costs nothing (a senior's free ride, a trip under a fare cap) is recorded
+with its zero charge and gets no invoice: there is no sale to invoice, and no invoice
+number is reserved for it, so the numbers stay gap-free.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from invoicing.issue import (
     default_buyers,
     invoice_fields,
     invoice_row,
+    invoiceable,
     numbers_for,
     reserve_numbers,
 )
@@ -162,7 +167,8 @@ class Sealer:
         buyers = default_buyers(session, list({p.event.rider for p in priced}))
         by_seller: dict[SellerInfo, int] = defaultdict(int)
         for p in priced:
-            by_seller[p.seller] += 1
+            if invoiceable(p.quote.amount_fen):
+                by_seller[p.seller] += 1
         year = now.astimezone(SHANGHAI).year
         numbers: dict[str, Iterator[str]] = {}
         for seller, count in by_seller.items():
@@ -191,6 +197,12 @@ class Sealer:
             rows.debits[e.rider] += amount
             charge = charge_record(e, amount, balances[e.rider], now)
             charge_index, _ = block.add("charge", records.encode_record(charge))
+            trip = trip_row(e, p.trip, p.quote, quote_record, p.history)
+            trip.update(record_index=trip_index, block_height=block.height)
+            rows.trips.append(trip)
+            rows.charges.append({**charge_row(charge), "record_index": charge_index})
+            if not invoiceable(amount):
+                continue
             invoice = invoice_fields(
                 number=next(numbers[p.seller.id]),
                 seller=p.seller,
@@ -202,10 +214,6 @@ class Sealer:
                 trip_leaf_hash=trip_leaf,
             )
             invoice_index, _ = block.add("invoice", records.encode_record(invoice))
-            trip = trip_row(e, p.trip, p.quote, quote_record, p.history)
-            trip.update(record_index=trip_index, block_height=block.height)
-            rows.trips.append(trip)
-            rows.charges.append({**charge_row(charge), "record_index": charge_index})
             rows.invoices.append(invoice_row(invoice, invoice_index))
         return rows
 

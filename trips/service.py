@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from invoicing.models import Invoice
 from trips.errors import TripNotFound
 from trips.models import Trip
 
-__all__ = ["list_trips", "rider_trip"]
+__all__ = ["invoice_numbers", "list_trips", "rider_trip"]
 
 
 def list_trips(
@@ -29,3 +30,16 @@ def rider_trip(session: Session, *, rider_id: str, event_id: str) -> Trip:
     if trip is None or trip.rider_id != rider_id:
         raise TripNotFound(f"no trip {event_id} among your trips")
     return trip
+
+
+def invoice_numbers(session: Session, event_ids: Collection[str]) -> dict[str, str]:
+    """Each trip's newest invoice (a re-title issues a new one), for the trips that have
+    one: a trip that cost nothing has none."""
+    if not event_ids:
+        return {}
+    rows = session.execute(
+        select(col(Invoice.trip_event_id), col(Invoice.number))
+        .where(col(Invoice.trip_event_id).in_(event_ids), col(Invoice.kind) == "invoice")
+        .order_by(col(Invoice.record_index))
+    )
+    return {event_id: number for event_id, number in rows}  # the newest wins

@@ -22,7 +22,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
 import fare
-from webclient.names import Names, load_zh_names, network_names
+from fare.names import load_zh_names
+from webclient.names import Names, network_names
 
 __all__ = ["STATIC_DIR", "router"]
 

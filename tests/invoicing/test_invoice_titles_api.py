@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import redis
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from invoicing.accounts import register_company
 from invoicing.uscc import uscc_check_char
 from tests.invoicing.api_builders import RIDER_B, invoice_trips, rider
 from tests.invoicing.conftest import System
@@ -115,3 +117,66 @@ def test_the_default_title_is_the_buyer_of_later_trips(
         saved["name"],
         saved["tax_id"],
     )
+
+
+def test_a_registered_companys_title_must_carry_its_registered_name(system: System) -> None:
+    client, creds, _ = system
+    registered = creds["companies"][0]  # registered by the demo world with its name
+    headers = rider(creds, "r0000003")
+    answer = client.post(
+        "/v1/me/titles",
+        json={"kind": "company", "name": "深圳市别名公司", "tax_id": registered["tax_id"]},
+        headers=headers,
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["title"] == "Company name does not match its tax ID"
+    assert (problem["tax_id"], problem["name"], problem["registered_name"]) == (
+        registered["tax_id"],
+        "深圳市别名公司",
+        registered["name"],
+    )
+    assert "深圳市别名公司" in problem["detail"] and registered["name"] in problem["detail"]
+    assert client.get("/v1/me/titles", headers=headers).json() == []
+
+
+def test_the_registered_name_is_matched_across_widths_and_spaces(
+    system: System, engine: Engine
+) -> None:
+    client, creds, _ = system
+    with Session(engine) as session:
+        register_company(session, tax_id=TENCENT[1], name=TENCENT[0])
+        session.commit()
+    typed = "腾讯科技 (深圳) 有限公司"  # half-width brackets and spaces, as typed on a phone
+    answer = client.post(
+        "/v1/me/titles",
+        json={"kind": "company", "name": typed, "tax_id": TENCENT[1]},
+        headers=rider(creds, "r0000003"),
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["name"] == TENCENT[0]  # stored as registered
+    # A code nobody registered is taken with the name given.
+    unknown = client.post(
+        "/v1/me/titles",
+        json={"kind": "company", "name": "小米科技有限责任公司", "tax_id": "91110108551385082Q"},
+        headers=rider(creds, "r0000003"),
+    )
+    assert unknown.status_code == 201
+
+
+def test_a_retitle_to_a_wrong_name_is_refused_and_changes_nothing(
+    system: System, engine: Engine, redis_client: redis.Redis
+) -> None:
+    client, creds, settings = system
+    (number,) = invoice_trips(client, creds, engine, redis_client, settings, [RIDER_B])
+    registered = creds["companies"][1]
+    size = client.get("/v1/ledger/blocks").json()[0]["tree_size"]
+    answer = client.post(
+        f"/v1/me/invoices/{number}/retitle",
+        json={"title": {"kind": "company", "name": "冒名公司", "tax_id": registered["tax_id"]}},
+        headers=rider(creds, RIDER_B),
+    )
+    assert answer.status_code == 422
+    assert answer.json()["registered_name"] == registered["name"]
+    assert client.get("/v1/ledger/blocks").json()[0]["tree_size"] == size

@@ -11,6 +11,7 @@ STATUS = {
     "InvoicingError": 500,
     "InvalidInvoiceData": 422,
     "InvalidTaxId": 422,
+    "CompanyNameMismatch": 422,
     "InvalidInvoiceNumber": 422,
     "InvalidAmount": 422,
     "InvalidTaxRegime": 422,

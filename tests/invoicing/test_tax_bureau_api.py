@@ -23,7 +23,8 @@ from tests.invoicing.api_builders import (
 )
 from tests.invoicing.conftest import System
 
-RIDERS = [RIDER_A, RIDER_B, "r0000003", RIDER_A, "r0000004", RIDER_B, RIDER_A, "r0000005"]
+# No senior (r0000004): a senior rides free and gets no invoice.
+RIDERS = [RIDER_A, RIDER_B, "r0000003", RIDER_A, "r0000006", RIDER_B, RIDER_A, "r0000005"]
 
 
 def _world(system: System, engine: Engine, redis_client: redis.Redis) -> list[Invoice]:

@@ -127,6 +127,8 @@ def test_enrol_show_the_qr_and_ride_with_it(live: Live, phone: Phone) -> None:
     expect(trip.locator(".quote li")).to_have_count(2)
     expect(trip.locator(".quote li").nth(0)).to_contain_text("¥2.00")
     expect(trip.locator(".quote li").nth(1)).to_contain_text("乘客优惠")
+    # A free trip gets no invoice, and the card says so.
+    expect(trip.locator(".badge")).to_have_text("免费行程，不开具发票")
     phone.shot("03-trip-by-ride-code")
 
 

@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 import fare
+from fare.names import load_zh_names
 from farechain.settings import Settings
 from webclient.api import STATIC_DIR
-from webclient.names import load_zh_names, network_names
+from webclient.names import network_names
 
 System = tuple[TestClient, dict[str, Any], Settings]
 

@@ -53,6 +53,7 @@ export const EN = {
   "trips.none": "No trips yet.",
   "trips.sealed": "A new trip was sealed: {fare}",
   "trips.incomplete": "Incomplete journey (an entry or exit tap is missing), priced by the rule for that",
+  "trips.no_invoice": "Free trip: no invoice is issued",
   "trips.fare": "Fare ",
   "trips.explain": "How the fare was worked out",
   "trips.distance": "Distance {km} km",

@@ -53,6 +53,7 @@ export const ZH = {
   "trips.none": "还没有行程。",
   "trips.sealed": "新行程已结算：{fare}",
   "trips.incomplete": "不完整行程（缺少进站或出站记录），按规则计费",
+  "trips.no_invoice": "免费行程，不开具发票",
   "trips.fare": "车费 ",
   "trips.explain": "车费说明",
   "trips.distance": "里程 {km} 公里",

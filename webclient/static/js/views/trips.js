@@ -33,6 +33,8 @@ export function tripCard(trip, ctx) {
     h("p", { class: "route" }, where(trip, ctx)),
     trip.incomplete ? h("p", { class: "badge warn" }, t("trips.incomplete")) : null,
     h("p", { class: "fare" }, h("span", { class: "sr" }, t("trips.fare")), yuan(trip.fare_fen)),
+    // A trip that cost nothing gets no invoice; say so rather than leave one to look for.
+    trip.invoiced === false ? h("p", { class: "badge" }, t("trips.no_invoice")) : null,
     h(
       "ul",
       { class: "quote", "aria-label": t("trips.explain") },
