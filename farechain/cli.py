@@ -60,11 +60,20 @@ def up(
     riders: Annotated[int, typer.Option(help="demo riders to create on first start")] = 1000,
     workers: Annotated[int | None, typer.Option(help="uvicorn worker processes")] = None,
     port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+    payments: Annotated[
+        bool | None,
+        typer.Option(
+            "--payments/--no-payments",
+            help="run the payments worker (default: FARECHAIN_PAYMENTS__RUN_WORKER, on)",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole system: Redis, database, API, batcher and sweeper, seeded with a demo."""
     from farechain.supervisor import run_system
 
     settings = _settings()
+    if payments is not None:
+        settings.payments.run_worker = payments
     if workers is not None:
         settings.server.workers = workers
     if port is not None:
