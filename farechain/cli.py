@@ -148,20 +148,24 @@ def sweeper() -> None:
 @app.command()
 def verify() -> None:
     """Recompute every record hash, Merkle node, block root, signature and chain link."""
+    from farechain.verify_rows import check_domain_rows
     from payments.records import balance_delta
     from storage.engine import make_engine
     from trips.audit import audit
 
     settings = _settings()
     engine = make_engine(settings.database_url_or_default)
+    verifier_keys = keyfiles.load_verifier_keys(settings.ledger_public_keys_path)
     with Session(engine) as session:
         report = audit(
             session,
-            verifier_keys=keyfiles.load_verifier_keys(settings.ledger_public_keys_path),
+            verifier_keys=verifier_keys,
             witness_keys=keyfiles.load_verifier_keys(settings.witness_keys_path),
             origin=settings.ledger.origin,
             balance_moves={"payment": balance_delta, "refund": balance_delta},
         )
+        if report.problem is None:
+            report.problem = check_domain_rows(session, verifier_keys)
     if report.problem is not None:
         typer.echo(f"verify FAILED: {report.problem}", err=True)
         raise typer.Exit(1)
