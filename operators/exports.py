@@ -5,10 +5,11 @@ index of the trip record each tap belongs to, so every line can be proven with a
 inclusion proof (`/v1/ledger/proofs/inclusion`). Amounts are yuan with two decimals,
 as TIDES has them. `stop_id` is the gate's station (a bus validator knows its route, not
 the stop, so a bus tap leaves it empty); `fare_capped` is `true` or `false` on the tap
-that priced the trip (did a daily or monthly cap lower the fare: the trip's quote on the
+that priced the trip (did a daily or weekly cap lower the fare: the trip's quote on the
 ledger says which) and empty on an entry, which is priced by its exit. `fare_media_id`
-stays empty: the rider's pseudonym is not the operator's to hold. The journal reader accepts this file back (`ledger_index` is
-allowed beside the TIDES columns), so an operator's own export reconciles cleanly.
+stays empty: the rider's pseudonym is not the operator's to hold. The journal reader
+accepts this file back (`ledger_index` is allowed beside the TIDES columns), so an
+operator's own export reconciles cleanly.
 """
 
 from __future__ import annotations
