@@ -94,7 +94,9 @@ def report(request: Request, operator_id: str, report_id: str, session: SessionD
     refused = _guard(request, session, operator_id)
     if refused is not None:
         return refused
-    found = views.report_public(views.visible_report(session, operator_id, report_id))
+    found = views.report_with_payments(
+        session, views.visible_report(session, operator_id, report_id)
+    )
     lines = [
         line
         for line in views.report_lines(session, report_id, kind=None, after=0, limit=1000)

@@ -170,8 +170,40 @@ def report_page(operator: str, report: dict[str, Any], lines: list[dict[str, Any
         f'<p><a href="{csv_url}">All lines (CSV)</a> · '
         f'<a href="/operators/{op}/?day={escape(report["day"])}">back to the day</a></p></section>'
         f"<section><h2>Differences (first 200)</h2>{_table(_COLS, [shown])}</section>"
+        + _payments(report.get("payments"))
     )
     return page(f"Reconciliation {report['id'][:12]}", body, operator)
+
+
+def _payments(section: dict[str, Any] | None) -> str:
+    """Payments captured against the day's fares, as they stand now."""
+    if section is None:
+        return ""
+    counts = "".join(
+        f'<tr><td>{escape(k.replace("_", " "))}</td><td class="n">{v}</td></tr>'
+        for k, v in section["counts"].items()
+    )
+    sums = (
+        f"<tr><td>fares</td>{_money(section['fares_fen'])}</tr>"
+        f"<tr><td>captured</td>{_money(section['captured_fen'])}</tr>"
+        f"<tr><td>not collected</td>{_money(section['uncollected_fen'])}</tr>"
+    )
+    cols = ("kind", "trip_event_id", "fare_fen", "paid_fen", "ledger_index", "payment_index")
+    lines = "".join(
+        "<tr>"
+        + "".join(f"<td>{escape('' if line[c] is None else str(line[c]))}</td>" for c in cols)
+        + "</tr>"
+        for line in section["lines"]
+    )
+    more = section["lines_left_out"]
+    return (
+        f"<section><h2>Payments against fares</h2><p>{section['trips']} trips you sold "
+        '<span class="muted">(as payments stand now; retries run for 30 days)</span></p>'
+        f"{_table(('figure', 'yuan'), [sums])}{_table(('trips', 'count'), [counts])}"
+        f"{_table(cols, [lines]) if lines else ''}"
+        + (f'<p class="muted">{more} more not shown.</p>' if more else "")
+        + "</section>"
+    )
 
 
 _COLS = (
