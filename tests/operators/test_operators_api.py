@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from farechain.settings import Settings
+from operators.csrf import LOGIN_COOKIE
 from operators.models import ReconciliationLine, ReconciliationReport
 from tests.operators.world import DAY, accounts, bus, local, metro, seal, settle
 
@@ -164,13 +165,18 @@ def test_an_unsettled_day_cannot_be_reconciled(settled: Any) -> None:
 def test_the_console_signs_in_and_shows_the_day(settled: Any) -> None:
     client, tokens = settled
     assert "Operator token" in client.get("/operators/").text
-    refused = client.post("/operators/login", content=b"token=nope.nope")
+    nonce = client.cookies[LOGIN_COOKIE]  # the form's double-submit value
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    refused = client.post(
+        "/operators/login", content=f"csrf={nonce}&token=nope.nope".encode(), headers=form
+    )
     assert refused.status_code == 401 and "unknown" in refused.text
+    nonce = client.cookies[LOGIN_COOKIE]  # each sign-in page brings a fresh one
     token = tokens["szmc"].removeprefix("Bearer ")
     signed_in = client.post(
         "/operators/login",
-        content=f"token={token}".encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        content=f"csrf={nonce}&token={token}".encode(),
+        headers=form,
         follow_redirects=False,
     )
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/operators/szmc/"
