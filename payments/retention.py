@@ -11,7 +11,9 @@
   an answer.
 
 Rows go in batches of `batch`, each its own short transaction, so pruning a backlog
-never holds a lock the worker or the API waits on for long.
+never holds a lock the worker or the API waits on for long; and at most `max_batches` per
+table a pass, since the worker's rounds wait while it prunes: a first pass over a
+backlog of millions takes several passes, one every `interval_s`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class RetentionPolicy:
     sandbox_keep: timedelta | None = timedelta(days=7)
     interval_s: float = 300.0
     batch: int = 10_000
+    max_batches: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +61,7 @@ def prune(engine: Engine, policy: RetentionPolicy, now: datetime) -> Pruned:
             inbox,
             inbox.c.event_id,
             inbox.c.applied & (inbox.c.received_at < now - policy.inbox_keep),
-            policy.batch,
+            policy,
         )
     }
     if policy.sandbox_keep is not None:
@@ -70,33 +73,38 @@ def prune(engine: Engine, policy: RetentionPolicy, now: datetime) -> Pruned:
             payments,
             payments.c.key,
             (payments.c.status != "pending") & (payments.c.settle_ms < before_ms),
-            policy.batch,
+            policy,
         )
         pruned["sandbox_refunds"] = _delete_batches(
             engine,
             refunds,
             refunds.c.key,
             (refunds.c.status != "pending") & (refunds.c.settle_ms < before_ms),
-            policy.batch,
+            policy,
         )
         pruned["sandbox_webhooks"] = _delete_batches(
             engine,
             webhooks,
             webhooks.c.id,
             webhooks.c.done & (webhooks.c.deliver_ms < before_ms),
-            policy.batch,
+            policy,
         )
     return Pruned(**pruned)
 
 
 def _delete_batches(
-    engine: Engine, table: Table, key: ColumnElement[object], where: ColumnElement[bool], batch: int
+    engine: Engine,
+    table: Table,
+    key: ColumnElement[object],
+    where: ColumnElement[bool],
+    policy: RetentionPolicy,
 ) -> int:
     deleted = 0
-    while True:
+    for _ in range(policy.max_batches):
         with engine.begin() as connection:
-            chosen = select(key).where(where).limit(batch)
+            chosen = select(key).where(where).limit(policy.batch)
             count = connection.execute(delete(table).where(key.in_(chosen))).rowcount
         deleted += count
-        if count < batch:
-            return deleted
+        if count < policy.batch:
+            break
+    return deleted

@@ -59,6 +59,19 @@ def test_each_table_keeps_rows_for_its_time_then_prunes_them(pay: Pay) -> None:
     assert pay.audit() is None
 
 
+def test_a_pass_prunes_at_most_its_batches_and_the_next_goes_on(pay: Pay) -> None:
+    _paid_world(pay)
+    inbox = _count(pay, PaymentInbox)
+    assert inbox > 2
+    policy = RetentionPolicy(batch=1, max_batches=2, sandbox_keep=None)
+    later = datetime.now(UTC) + timedelta(hours=73)
+    assert prune(pay.engine, policy, later) == Pruned(inbox=2)
+    assert _count(pay, PaymentInbox) == inbox - 2
+    while prune(pay.engine, policy, later).total:
+        pass
+    assert _count(pay, PaymentInbox) == 0
+
+
 def test_rows_still_owed_an_answer_are_kept(pay: Pay) -> None:
     _paid_world(pay)
     with Session(pay.engine) as session:
