@@ -166,6 +166,7 @@ def verify() -> None:
         )
         if report.problem is None:
             report.problem = check_domain_rows(session, verifier_keys)
+    engine.dispose()  # its connections closed now, not whenever they are collected
     if report.problem is not None:
         typer.echo(f"verify FAILED: {report.problem}", err=True)
         raise typer.Exit(1)
