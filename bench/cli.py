@@ -149,6 +149,28 @@ def payments(
     _with_workdir(run)
 
 
+@app.command()
+def agreements(
+    riders: Annotated[int, typer.Option(help="seeded riders, each signing one")] = 20_000,
+    db: DbOption = None,
+    postgres: PostgresOption = "postgresql://postgres@127.0.0.1:5432/postgres",
+    json_path: JsonOption = None,
+) -> None:
+    """Payment agreements signed in bulk for a seeded world (`farechain up`'s start)."""
+    from bench.agreements import bench_agreements
+    from bench.databases import bench_database, bench_redis
+
+    def run(workdir: Path) -> None:
+        for kind in db or ["sqlite"]:
+            with bench_redis(workdir) as redis_url, bench_database(kind, workdir, postgres) as url:
+                figures = bench_agreements(
+                    workdir, database_url=url, redis_url=redis_url, riders=riders
+                )
+            _report(f"agreements ({kind})", figures, json_path)
+
+    _with_workdir(run)
+
+
 @app.command("payment-latency")
 def payment_latency(
     rate: Annotated[float, typer.Option(help="committed charges per second")] = 1_100.0,

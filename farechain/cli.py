@@ -62,11 +62,20 @@ def up(
     riders: Annotated[int, typer.Option(help="demo riders to create on first start")] = 1000,
     workers: Annotated[int | None, typer.Option(help="uvicorn worker processes")] = None,
     port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+    payments: Annotated[
+        bool | None,
+        typer.Option(
+            "--payments/--no-payments",
+            help="run the payments worker (default: FARECHAIN_PAYMENTS__RUN_WORKER, on)",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole system: Redis, database, API, batcher and sweeper, seeded with a demo."""
     from farechain.supervisor import run_system
 
     settings = _settings()
+    if payments is not None:
+        settings.payments.run_worker = payments
     if workers is not None:
         settings.server.workers = workers
     if port is not None:
@@ -149,25 +158,29 @@ def verify(
 ) -> None:
     """Recompute every record hash, Merkle node, block root, signature and chain link,
     and check the ledger still holds the largest tree each witness cosigned."""
+    from farechain.verify_rows import check_domain_rows
     from payments.records import balance_delta
     from storage.engine import make_engine, snapshot_session
     from trips.audit import audit
 
     settings = _settings()
     engine = make_engine(settings.database_url_or_default)
+    verifier_keys = keyfiles.load_verifier_keys(settings.ledger_public_keys_path)
     # One snapshot: the batcher commits blocks meanwhile, and a block committed between
     # two of the audit's reads would look like records without a block or rows.
     with snapshot_session(engine) as session:
         report = audit(
             session,
-            verifier_keys=keyfiles.load_verifier_keys(settings.ledger_public_keys_path),
+            verifier_keys=verifier_keys,
             witness_keys=keyfiles.load_verifier_keys(settings.witness_keys_path),
             origin=settings.ledger.origin,
             balance_moves={"payment": balance_delta, "refund": balance_delta},
         )
         if report.problem is None:
             report.problem = _witness_disagreement(session, settings, witness_state)
-    engine.dispose()
+        if report.problem is None:
+            report.problem = check_domain_rows(session, verifier_keys)
+    engine.dispose()  # its connections closed now, not whenever they are collected
     if report.problem is not None:
         typer.echo(f"verify FAILED: {report.problem}", err=True)
         raise typer.Exit(1)

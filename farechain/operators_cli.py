@@ -123,7 +123,7 @@ def reconcile_command(
     """Reconcile a journal file with the ledger; progress on stderr, report on stdout."""
     import json
 
-    from operators.views import report_public
+    from operators.views import report_with_payments
 
     settings = Settings()
     engine = make_engine(settings.database_url_or_default)
@@ -150,4 +150,4 @@ def reconcile_command(
             typer.echo(f"\nreconcile: {error}", err=True)
             raise typer.Exit(1) from None
         print(file=sys.stderr)
-        typer.echo(json.dumps(report_public(report), indent=2))
+        typer.echo(json.dumps(report_with_payments(session, report), indent=2))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 import redis
 from sqlalchemy import Engine
@@ -18,12 +19,20 @@ from ledger import keyfiles
 from ledger.store import LedgerWriter
 from payments.book import Policy
 from payments.provider import Provider
+from payments.retention import RetentionPolicy
 from payments.sandbox import Deliver, SandboxConfig, SandboxProvider
 from payments.schedule import RetrySchedule
 from payments.worker import PaymentWorker, WorkerLimits
 from storage.engine import make_engine
 
-__all__ = ["http_deliver", "make_policy", "make_provider", "run_worker", "webhook_url"]
+__all__ = [
+    "http_deliver",
+    "make_policy",
+    "make_provider",
+    "make_retention",
+    "run_worker",
+    "webhook_url",
+]
 
 
 def make_policy(settings: Settings) -> Policy:
@@ -110,8 +119,18 @@ def run_worker(settings: Settings, stop: threading.Event) -> None:
             pause_file=settings.var_dir / "payments-paused" if config.pause_after_send else None,
         ),
         pump=pump,
+        retention=make_retention(settings, sandbox=pump is not None),
     )
     worker.run(stop)
+
+
+def make_retention(settings: Settings, *, sandbox: bool) -> RetentionPolicy:
+    config = settings.payments
+    return RetentionPolicy(
+        inbox_keep=timedelta(hours=config.inbox_keep_h),
+        sandbox_keep=timedelta(hours=config.sandbox_keep_h) if sandbox else None,
+        interval_s=config.prune_interval_s,
+    )
 
 
 def sign_demo_agreements(settings: Settings, engine: Engine) -> None:

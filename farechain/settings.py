@@ -66,6 +66,9 @@ class PaymentSettings(BaseModel):
     """Riders pay at trip end: the provider, the debt rules, the sandbox's knobs."""
 
     provider: Literal["sandbox"] = "sandbox"  # a real provider is one more Provider class
+    # `farechain up` starts the payments worker (and with it the sandbox). Off, charges
+    # only lower balances, as before payments existed: the load test's A/B switch.
+    run_worker: bool = True
     webhook_secret: str = "whsec_farechain_sandbox"
     # Declined trips are tried again this many hours after the first decline; then
     # written off (the debt stays until paid). Default: 3 more attempts over 30 days.
@@ -97,6 +100,11 @@ class PaymentSettings(BaseModel):
     # Fault injection for the crash test: the worker stops dead after the provider took
     # a batch and before it is recorded (after touching `<var_dir>/payments-paused`).
     pause_after_send: bool = False
+    # Retention (payments.retention): applied inbox rows and the sandbox's settled
+    # payments are kept this long for support questions, then pruned by the worker.
+    inbox_keep_h: float = Field(default=72.0, gt=0)
+    sandbox_keep_h: float = Field(default=168.0, gt=0)
+    prune_interval_s: float = Field(default=300.0, gt=0)
 
 
 class OperatorsSettings(BaseModel):

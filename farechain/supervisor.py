@@ -80,6 +80,7 @@ def run_system(settings: Settings, *, riders: int) -> int:
             # the address `--port` chose, not the default.
             "FARECHAIN_SERVER__HOST": settings.server.host,
             "FARECHAIN_SERVER__PORT": str(settings.server.port),
+            "FARECHAIN_PAYMENTS__RUN_WORKER": str(settings.payments.run_worker).lower(),
         }
         server = settings.server
         base_url = f"http://{server.host}:{server.port}"
@@ -124,7 +125,11 @@ def run_system(settings: Settings, *, riders: int) -> int:
             "sweeper": [sys.executable, "-m", "farechain.cli", "sweeper"],
             "batcher": [sys.executable, "-m", "farechain.cli", "batcher"],
             # Payments after each block; the sandbox provider and its webhooks run in it.
-            "payments": [sys.executable, "-m", "farechain.cli", "payments-worker"],
+            **(
+                {"payments": [sys.executable, "-m", "farechain.cli", "payments-worker"]}
+                if settings.payments.run_worker
+                else {}
+            ),
             # Settles each business day once it ends: one signed statement per operator.
             "settler": [sys.executable, "-m", "farechain.cli", "operators", "settler"],
         }

@@ -3,6 +3,7 @@
     farechain loadtest run --taps-per-s 2000 --for 10m
     farechain loadtest run --day-in 15m --peak-taps-per-s 2000
     farechain loadtest run --url http://127.0.0.1:8000 --taps-per-s 500 --for 2m
+    farechain loadtest run --taps-per-s 800 --for 2m --fresh --no-payments
 
 Without `--url` it starts a system for the run (`farechain up` under
 `var/loadtest/system`, seeded once with `--riders`). Everything lands under
@@ -61,6 +62,13 @@ def run(
     strict_goals: Annotated[bool, typer.Option(help="fail when a speed goal is missed")] = False,
     verify: Annotated[bool, typer.Option(help="run farechain verify after the audit")] = True,
     seed: Annotated[int, typer.Option(help="random seed of the riders' behaviour")] = 1,
+    payments: Annotated[
+        bool,
+        typer.Option(
+            "--payments/--no-payments",
+            help="run the started system's payments worker; off, the same run without it",
+        ),
+    ] = True,
 ) -> None:
     """Run the load test headless and print the summary; exit 1 on a failed audit."""
     from loadtest.durations import parse_duration_s
@@ -92,6 +100,7 @@ def run(
         drain_timeout_s=parse_duration_s(drain_timeout),
         max_error_rate=max_error_rate,
         verify=verify,
+        payments=payments,
     )
     summary = run_load_test(options)
     typer.echo(summary.render())

@@ -82,6 +82,9 @@ class RunOptions:
     pause_batcher: bool = False
     # After the batcher drains, wait this long at most for the run's payments to settle.
     payments_timeout_s: float = 120.0
+    # Run the started system's payments worker; off, the run measures the same load
+    # without it (against `--url`, the running system decides; no payment is awaited).
+    payments: bool = True
 
     def plan(self, start: datetime) -> Plan:
         if self.day_in_s:
@@ -123,6 +126,7 @@ def run_load_test(options: RunOptions) -> Summary:
             redis_url=options.redis_url,
             batcher=batcher,
             log_path=run_dir / "system.log",
+            payments=options.payments,
         )
         url, redis_url, var_dir = system.url, system.redis_url, system.var_dir
         database_url = options.database_url
@@ -205,7 +209,11 @@ def _run(
     load_stopped = time.time()
     drained_s = _drain(sampler, options.drain_timeout_s, load_stopped)
     # The sampler keeps watching: payment blocks are seen committed as trip blocks are.
-    paid_s = wait_settled(engine, meta.id_prefix, options.payments_timeout_s)
+    paid_s = (
+        wait_settled(engine, meta.id_prefix, options.payments_timeout_s)
+        if options.payments
+        else math.nan
+    )
     sampler.stop()
     sampler.save(run_dir / "samples.jsonl")
     (run_dir / "blocks-seen.json").write_text(json.dumps(sampler.block_seen_ms))
@@ -271,6 +279,7 @@ def _run(
         verify_s=verify_s,
         max_error_rate=options.max_error_rate,
         payments=PaymentFigures(
+            enabled=options.payments,
             charged=paid.charged,
             captured=paid.statuses["captured"],
             declined=paid.statuses["declined"],

@@ -81,8 +81,12 @@ def start_system(
     batcher: dict[str, int],
     log_path: Path,
     ready_timeout_s: float = 600.0,
+    payments: bool = True,
 ) -> StartedSystem:
-    """Start `farechain up` and wait until its API answers (seeding can take a while)."""
+    """Start `farechain up` and wait until its API answers (seeding can take a while).
+
+    `payments` False starts it without the payments worker: the same system, riders and
+    ride codes otherwise, so a run with and one without differ only in payments."""
     var_dir = var_dir.resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
     embedded = None
@@ -95,6 +99,7 @@ def start_system(
     command = [
         sys.executable, "-m", "farechain.cli", "up",
         "--riders", str(riders), "--workers", str(workers), "--port", str(port),
+        "--payments" if payments else "--no-payments",
     ]  # fmt: skip
     with log_path.open("ab") as log:
         process = subprocess.Popen(

@@ -129,7 +129,7 @@ def upload_journal(
     )
     if report.created_at < now:
         response.status_code = 200  # the same upload was reconciled before
-    return views.report_public(report)
+    return views.report_with_payments(session, report)
 
 
 @router.get("/{operator_id}/reconciliations")
@@ -152,7 +152,9 @@ def report_csv(operator_id: OperatorDep, report_id: str, request: Request) -> St
 
 @router.get("/{operator_id}/reconciliations/{report_id}")
 def report(operator_id: OperatorDep, report_id: str, session: SessionDep) -> dict[str, Any]:
-    return views.report_public(views.visible_report(session, operator_id, report_id))
+    return views.report_with_payments(
+        session, views.visible_report(session, operator_id, report_id)
+    )
 
 
 @router.get("/{operator_id}/reconciliations/{report_id}/lines")

@@ -3,6 +3,7 @@
 OperatorsError (DomainError)
 ├── NotAuthenticated      401  no operator token, or an unknown one
 ├── NotFound              404  another operator's data, or none (never 403: ids are guessable)
+├── CsrfRejected          403  a console request by cookie without its CSRF token (operators.csrf)
 ├── DayNotClosed          409  settling a day that has not ended, or reconciling one not settled
 ├── InvalidDay            422  a day that is not YYYY-MM-DD
 └── InvalidJournal        422/413  a journal whose columns, encoding or size are wrong

@@ -3,10 +3,13 @@
 The TIDES file has the specification's columns in its order, plus `ledger_index`, the
 index of the trip record each tap belongs to, so every line can be proven with an
 inclusion proof (`/v1/ledger/proofs/inclusion`). Amounts are yuan with two decimals,
-as TIDES has them; `fare_capped` is left empty (the trip's quote, on the ledger, says
-which cap applied); `fare_media_id` stays empty: the rider's pseudonym is not the
-operator's to hold. The journal reader accepts this file back (`ledger_index` is
-allowed beside the TIDES columns), so an operator's own export reconciles cleanly.
+as TIDES has them. `stop_id` is the gate's station (a bus validator knows its route, not
+the stop, so a bus tap leaves it empty); `fare_capped` is `true` or `false` on the tap
+that priced the trip (did a daily or weekly cap lower the fare: the trip's quote on the
+ledger says which) and empty on an entry, which is priced by its exit. `fare_media_id`
+stays empty: the rider's pseudonym is not the operator's to hold. The journal reader
+accepts this file back (`ledger_index` is allowed beside the TIDES columns), so an
+operator's own export reconciles cleanly.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ def tides_lines(
             "currency_type": "CNY",
             "fare_action": _ACTION[tap.action],
             "device_id": tap.device,
+            "stop_id": tap.stop,
+            "fare_capped": "" if tap.capped is None else str(tap.capped).lower(),
             "ledger_index": tap.index,
         }
         yield _line(tuple(values.get(name, "") for name in TIDES_EXPORT_COLUMNS))

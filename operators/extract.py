@@ -112,7 +112,8 @@ def ledger_taps(
     """The operator's taps on its own devices, on `day` by the tap's time, in [lo, hi).
 
     A tap's amount is the trip's fare on the tap that ended the trip (whose id is the
-    trip's), and 0 on an entry it did not end.
+    trip's), and 0 on an entry it did not end; that tap also says whether a cap lowered
+    the fare (the quote's `cap_saved_fen`), an entry says nothing of it.
     """
     rows = session.execute(
         select(
@@ -133,6 +134,15 @@ def ledger_taps(
             at = dt.datetime.fromisoformat(tap["at"])
             if business_day(at, cut_min) != day:
                 continue
-            amount = fare_fen if tap["event_id"] == event_id else 0
+            priced = tap["event_id"] == event_id
             action = _ACTIONS.get((mode, end), "trip")
-            yield LedgerTap(tap["event_id"], str(tap.get("device", "")), at, action, amount, index)
+            yield LedgerTap(
+                tap["event_id"],
+                str(tap.get("device", "")),
+                at,
+                action,
+                fare_fen if priced else 0,
+                index,
+                stop=str(tap.get("station") or ""),
+                capped=int(record["quote"].get("cap_saved_fen", 0)) > 0 if priced else None,
+            )

@@ -50,6 +50,8 @@ class LedgerTap:
     action: str  # entry | exit | board | trip
     amount_fen: int
     index: int  # the trip record's ledger index
+    stop: str = ""  # the station of a gate's tap; a bus validator records only its route
+    capped: bool | None = None  # on the tap that priced the trip: did a fare cap lower it
 
 
 @dataclass(frozen=True, slots=True)

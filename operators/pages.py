@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from operators.csrf import FIELD, HEADER
+
 __all__ = ["STYLESHEET", "day_page", "login_page", "page", "report_page"]
 
 STYLESHEET = """\
@@ -34,13 +36,18 @@ def _money(fen: int) -> str:
     return f'<td class="{css}">{_yuan(fen)}</td>'
 
 
-def page(title: str, body: str, operator: str | None = None) -> str:
+def _csrf_field(token: str) -> str:
+    return f'<input type="hidden" name="{FIELD}" value="{escape(token)}">'
+
+
+def page(title: str, body: str, operator: str | None = None, csrf: str = "") -> str:
+    """A console page; signed in (`operator`), its sign-out form carries `csrf`."""
     nav = ""
     if operator:
         nav = (
             f'<a href="/operators/{escape(operator)}/">{escape(operator)}</a>'
             '<form class="inline" method="post" action="/operators/logout">'
-            '<button type="submit">Sign out</button></form>'
+            f'{_csrf_field(csrf)}<button type="submit">Sign out</button></form>'
         )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -52,13 +59,14 @@ def page(title: str, body: str, operator: str | None = None) -> str:
     )
 
 
-def login_page(error: str = "") -> str:
+def login_page(nonce: str, error: str = "") -> str:
+    """The sign-in form; `nonce` is the double-submit value of its cookie."""
     message = f'<p class="neg">{escape(error)}</p>' if error else ""
     return page(
         "Sign in",
         f"<section>{message}"
-        '<form method="post" action="/operators/login"><label>Operator token '
-        '<input name="token" type="password" size="48" required autofocus></label> '
+        f'<form method="post" action="/operators/login">{_csrf_field(nonce)}<label>Operator '
+        'token <input name="token" type="password" size="48" required autofocus></label> '
         '<button type="submit">Sign in</button></form></section>',
     )
 
@@ -93,7 +101,7 @@ def _positions(positions: list[dict[str, Any]]) -> str:
     return _table(("counterparty", "owes you", "you owe", "net"), rows)
 
 
-def day_page(operator: str, day: dt.date, summary: dict[str, Any]) -> str:
+def day_page(operator: str, day: dt.date, summary: dict[str, Any], csrf: str) -> str:
     op, when = escape(operator), day.isoformat()
     picker = (
         f'<section><form method="get" action="/operators/{op}/"><label>Business day '
@@ -119,7 +127,7 @@ def day_page(operator: str, day: dt.date, summary: dict[str, Any]) -> str:
             f'<p>Downloads: <a href="{base}/statements/{when}.json">statement (JSON, with '
             f'receipt)</a> · <a href="{base}/statements/{when}.csv">statement (CSV)</a> · '
             f'<a href="{base}/trips/{when}.csv">taps (TIDES fare_transactions)</a></p></section>'
-            + _upload(op, when)
+            + _upload(op, when, csrf)
         )
     reports = "".join(
         f'<tr><td><a href="/operators/{op}/reconciliations/{escape(r["id"])}">'
@@ -129,27 +137,31 @@ def day_page(operator: str, day: dt.date, summary: dict[str, Any]) -> str:
     )
     table = _table(("report", "rows", "matched", "at"), [reports])
     listing = f"<section><h2>Reconciliations</h2>{table}</section>"
-    return page(f"{operator} · {when}", picker + body + listing, operator)
+    return page(f"{operator} · {when}", picker + body + listing, operator, csrf)
 
 
-def _upload(operator: str, day: str) -> str:
+def _upload(operator: str, day: str, csrf: str) -> str:
     return (
         "<section><h2>Reconcile a device journal</h2>"
         '<p class="muted">CSV with event_id,device_id,kind,at,amount_fen, or TIDES '
         "fare_transactions.</p>"
-        f'<form id="upload" data-url="/v1/operators/{operator}/reconciliations?day={day}">'
+        f'<form id="upload" data-url="/v1/operators/{operator}/reconciliations?day={day}" '
+        f'data-csrf="{escape(csrf)}">'
         '<input type="file" name="journal" accept=".csv,.txt,text/csv" required> '
         '<button type="submit">Upload</button> <output></output></form>'
         "<script>document.getElementById('upload').onsubmit=async e=>{e.preventDefault();"
         "const f=e.target,o=f.querySelector('output');o.textContent='reconciling…';"
         "const r=await fetch(f.dataset.url,{method:'POST',body:f.journal.files[0],"
-        "headers:{'Content-Type':'text/csv'}});const j=await r.json();"
+        f"headers:{{'Content-Type':'text/csv','{HEADER}':f.dataset.csrf}}}});"
+        "const j=await r.json();"
         f"if(r.ok)location='/operators/{operator}/reconciliations/'+j.id;"
         "else o.textContent=j.detail}</script></section>"
     )
 
 
-def report_page(operator: str, report: dict[str, Any], lines: list[dict[str, Any]]) -> str:
+def report_page(
+    operator: str, report: dict[str, Any], lines: list[dict[str, Any]], csrf: str
+) -> str:
     op = escape(operator)
     counts = "".join(
         f'<tr><td>{escape(k.replace("_", " "))}</td><td class="n">{v}</td></tr>'
@@ -170,8 +182,40 @@ def report_page(operator: str, report: dict[str, Any], lines: list[dict[str, Any
         f'<p><a href="{csv_url}">All lines (CSV)</a> · '
         f'<a href="/operators/{op}/?day={escape(report["day"])}">back to the day</a></p></section>'
         f"<section><h2>Differences (first 200)</h2>{_table(_COLS, [shown])}</section>"
+        + _payments(report.get("payments"))
     )
-    return page(f"Reconciliation {report['id'][:12]}", body, operator)
+    return page(f"Reconciliation {report['id'][:12]}", body, operator, csrf)
+
+
+def _payments(section: dict[str, Any] | None) -> str:
+    """Payments captured against the day's fares, as they stand now."""
+    if section is None:
+        return ""
+    counts = "".join(
+        f'<tr><td>{escape(k.replace("_", " "))}</td><td class="n">{v}</td></tr>'
+        for k, v in section["counts"].items()
+    )
+    sums = (
+        f"<tr><td>fares</td>{_money(section['fares_fen'])}</tr>"
+        f"<tr><td>captured</td>{_money(section['captured_fen'])}</tr>"
+        f"<tr><td>not collected</td>{_money(section['uncollected_fen'])}</tr>"
+    )
+    cols = ("kind", "trip_event_id", "fare_fen", "paid_fen", "ledger_index", "payment_index")
+    lines = "".join(
+        "<tr>"
+        + "".join(f"<td>{escape('' if line[c] is None else str(line[c]))}</td>" for c in cols)
+        + "</tr>"
+        for line in section["lines"]
+    )
+    more = section["lines_left_out"]
+    return (
+        f"<section><h2>Payments against fares</h2><p>{section['trips']} trips you sold "
+        '<span class="muted">(as payments stand now; retries run for 30 days)</span></p>'
+        f"{_table(('figure', 'yuan'), [sums])}{_table(('trips', 'count'), [counts])}"
+        f"{_table(cols, [lines]) if lines else ''}"
+        + (f'<p class="muted">{more} more not shown.</p>' if more else "")
+        + "</section>"
+    )
 
 
 _COLS = (

@@ -21,6 +21,7 @@ from operators.models import (
     ReconciliationReport,
     Settlement,
 )
+from operators.payment_match import match_payments
 
 __all__ = [
     "LINE_COLUMNS",
@@ -29,6 +30,7 @@ __all__ = [
     "report_lines",
     "report_list",
     "report_public",
+    "report_with_payments",
     "statement_list",
     "visible_report",
 ]
@@ -92,6 +94,21 @@ def report_public(report: ReconciliationReport) -> dict[str, Any]:
         "counts": json.loads(report.counts_json),
         "created_at": report.created_at.isoformat(),
     }
+
+
+def report_with_payments(session: Session, report: ReconciliationReport) -> dict[str, Any]:
+    """The report, and its day's payments against fares up to the same ledger bound."""
+    settlement = session.get(Settlement, report.day)
+    out = report_public(report)
+    if settlement is not None:
+        out["payments"] = match_payments(
+            session,
+            operator=report.operator_id,
+            day=dt.date.fromisoformat(report.day),
+            cut_min=settlement.cut_min,
+            ledger_to=report.ledger_to,
+        ).as_dict()
+    return out
 
 
 def report_list(session: Session, operator: str) -> list[dict[str, Any]]:

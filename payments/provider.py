@@ -32,6 +32,7 @@ from payments.states import Outcome, RefundOutcome
 
 __all__ = [
     "AgreementAnswer",
+    "AgreementRequest",
     "BadSignature",
     "MalformedWebhook",
     "PaymentAnswer",
@@ -59,6 +60,14 @@ class MalformedWebhook(ValueError):
 class AgreementAnswer:
     ref: str
     active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementRequest:
+    """One agreement to create: `create_agreement`'s arguments, for a batch."""
+
+    key: bytes
+    payer: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +110,14 @@ class Provider(Protocol):
     name: str
 
     def create_agreement(self, *, key: bytes, payer: str) -> AgreementAnswer: ...
+
+    def create_agreements(self, requests: Sequence[AgreementRequest]) -> list[AgreementAnswer]:
+        """Many `create_agreement`s in one request: an answer per request, in order.
+
+        For onboarding riders in bulk (a migration from another scheme, the demo world);
+        the same keys make a resend after `ProviderUnavailable` harmless.
+        """
+        ...
 
     def revoke_agreement(self, *, ref: str) -> AgreementAnswer: ...
 

@@ -28,12 +28,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.orm import Session
 
 from payments import sandbox_books as books
 from payments.provider import (
     AgreementAnswer,
+    AgreementRequest,
     PaymentAnswer,
     PaymentRequest,
     ProviderUnavailable,
@@ -52,6 +53,8 @@ from payments.webhooks import (
     sign,
     verify,
 )
+from storage.bulk import insert_missing
+from storage.types import among, core_table
 
 __all__ = ["Deliver", "SandboxConfig", "SandboxProvider"]
 
@@ -118,6 +121,27 @@ class SandboxProvider:
                 row = SandboxAgreement(ref=ref, key=key, payer=payer, created_ms=self.clock_ms())
                 session.add(row)
             return AgreementAnswer(row.ref, row.active)
+
+    def create_agreements(self, requests: Sequence[AgreementRequest]) -> list[AgreementAnswer]:
+        """All of `requests` in one transaction: one INSERT and one SELECT, not one each."""
+        self._reachable()
+        if not requests:
+            return []
+        refs = ["agr_" + r.key[:12].hex() for r in requests]
+        created = self.clock_ms()
+        rows = [
+            {"ref": ref, "key": r.key, "payer": r.payer, "active": True, "created_ms": created}
+            for ref, r in zip(refs, requests, strict=True)
+        ]
+        table = core_table(SandboxAgreement)
+        with Session(self.engine) as session, session.begin():
+            insert_missing(session, table, rows, "ref")
+            active = dict(
+                session.execute(
+                    select(table.c.ref, table.c.active).where(among(session, table.c.ref, refs))
+                ).all()
+            )
+        return [AgreementAnswer(ref, bool(active[ref])) for ref in refs]
 
     def revoke_agreement(self, *, ref: str) -> AgreementAnswer:
         self._reachable()

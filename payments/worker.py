@@ -55,6 +55,7 @@ from payments.provider import (
     ProviderUnavailable,
     RefundAnswer,
 )
+from payments.retention import RetentionPolicy, prune
 from payments.service import new_trip_payments
 from payments.states import Outcome, PaymentStatus, RefundOutcome
 from payments.webhooks import decode_news
@@ -99,9 +100,11 @@ class PaymentWorker:
         redis_client: redis.Redis | None = None,
         limits: WorkerLimits = WorkerLimits(),
         pump: Callable[[], int] | None = None,
+        retention: RetentionPolicy | None = None,
     ) -> None:
         self.engine, self.writer, self.provider, self.policy = engine, writer, provider, policy
         self.redis, self.limits, self.pump = redis_client, limits, pump
+        self.retention = retention
 
     def run(self, stop: threading.Event) -> None:
         self.restore_deny_list()
@@ -112,6 +115,7 @@ class PaymentWorker:
         if self.pump is not None:
             provider = threading.Thread(target=self._pump, args=(stop,), name="provider")
             provider.start()
+        prune_at = time.monotonic()
         while not stop.is_set():
             try:
                 busy = self.run_once(datetime.now(UTC)).busy
@@ -119,6 +123,9 @@ class PaymentWorker:
                 log.exception("payments round failed; trying again")
                 busy = False
                 stop.wait(1.0)
+            if self.retention is not None and time.monotonic() >= prune_at:
+                prune_at = time.monotonic() + self.retention.interval_s
+                self.prune(datetime.now(UTC))
             if not busy:
                 stop.wait(self.limits.poll_interval_s)
         if provider is not None:
@@ -135,6 +142,17 @@ class PaymentWorker:
                 stop.wait(1.0)
             if not sent:
                 stop.wait(self.limits.poll_interval_s / 2)
+
+    def prune(self, now: datetime) -> None:
+        """Retention's pass (`payments.retention`); a failure waits for the next one."""
+        assert self.retention is not None
+        try:
+            pruned = prune(self.engine, self.retention, now)
+        except Exception:
+            log.exception("pruning old payment rows failed; trying at the next interval")
+            return
+        if pruned.total:
+            log.info("pruned %s", pruned)
 
     def restore_deny_list(self) -> None:
         """Make the edge's deny list the database's again (after a crash or a reseed)."""

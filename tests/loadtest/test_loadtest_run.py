@@ -101,3 +101,38 @@ def test_a_short_run_passes_its_audit_and_tampering_fails_it(
 
     result = cli.invoke(app, ["audit", str(run_dir)])
     assert result.exit_code == 1
+
+
+def test_a_run_without_payments_charges_trips_and_pays_none(
+    engine: Engine, redis_url: str, database_url: str, tmp_path: Path
+) -> None:
+    """`--no-payments`: the same run (riders, ride codes, audit) with no payments worker."""
+    summary = run_load_test(
+        RunOptions(
+            taps_per_s=40,
+            duration_s=8,
+            compression=300,
+            users=8,
+            riders=300,
+            workers=1,
+            block_max_wait_ms=50,
+            redis_url=redis_url,
+            database_url=database_url,
+            out_dir=tmp_path,
+            drain_timeout_s=60,
+            payments=False,
+        )
+    )
+    assert summary.correct, summary.render()
+    assert not summary.payments.enabled and "payments            off" in summary.render()
+    prefix = json.loads((Path(summary.run_dir) / "run.json").read_text())["id_prefix"] + "%"
+    with engine.connect() as connection:
+        charged, paid = (
+            connection.execute(text(sql), {"p": prefix}).scalar_one()
+            for sql in (
+                "SELECT count(*) FROM charges WHERE trip_event_id LIKE :p AND amount_fen > 0",
+                "SELECT count(*) FROM payments WHERE trip_event_id LIKE :p",
+            )
+        )
+    assert charged > 20 and paid == 0
+    assert summary.cpu_mean.get("payments", 0.0) == 0.0  # no worker process to measure

@@ -74,3 +74,12 @@ def test_unsettled_counts_charged_trips_neither_captured_nor_declined() -> None:
 def test_committed_per_second_counts_trips_by_when_their_block_was_seen() -> None:
     check = LedgerCheck(lag_points=[(1_000_500, 80.0), (1_000_900, 90.0), (1_002_000, 70.0)])
     assert check.committed_per_s == {1_000: 2, 1_002: 1}
+
+
+def test_a_run_without_payments_says_so_and_has_no_payment_goal() -> None:
+    text = _summary(PaymentFigures(charged=8_000, enabled=False)).render()
+    assert "payments            off (no payments worker); 8,000 trips to pay" in text
+    assert "payment captured" not in text
+    assert "verdict: PASS" in text
+    with_payments = _summary(PaymentFigures(charged=8_000)).goals()
+    assert len(_summary(PaymentFigures(enabled=False)).goals()) == len(with_payments) - 1

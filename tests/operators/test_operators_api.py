@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from farechain.settings import Settings
+from operators.csrf import LOGIN_COOKIE
 from operators.models import ReconciliationLine, ReconciliationReport
 from tests.operators.world import DAY, accounts, bus, local, metro, seal, settle
 
@@ -163,13 +165,18 @@ def test_an_unsettled_day_cannot_be_reconciled(settled: Any) -> None:
 def test_the_console_signs_in_and_shows_the_day(settled: Any) -> None:
     client, tokens = settled
     assert "Operator token" in client.get("/operators/").text
-    refused = client.post("/operators/login", content=b"token=nope.nope")
+    nonce = client.cookies[LOGIN_COOKIE]  # the form's double-submit value
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    refused = client.post(
+        "/operators/login", content=f"csrf={nonce}&token=nope.nope".encode(), headers=form
+    )
     assert refused.status_code == 401 and "unknown" in refused.text
+    nonce = client.cookies[LOGIN_COOKIE]  # each sign-in page brings a fresh one
     token = tokens["szmc"].removeprefix("Bearer ")
     signed_in = client.post(
         "/operators/login",
-        content=f"token={token}".encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        content=f"csrf={nonce}&token={token}".encode(),
+        headers=form,
         follow_redirects=False,
     )
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/operators/szmc/"
@@ -178,3 +185,46 @@ def test_the_console_signs_in_and_shows_the_day(settled: Any) -> None:
     assert "mtr-sz" in page.text and f"/v1/operators/szmc/trips/{DAY}.csv" in page.text
     assert client.get(f"/operators/mtr-sz/?day={DAY}").status_code == 404
     assert client.get("/operators/console.css").headers["content-type"].startswith("text/css")
+
+
+RIDES = 20
+
+
+def test_the_tides_export_names_the_stop_and_whether_a_cap_lowered_the_fare(
+    system: System, engine: Engine
+) -> None:
+    client, _, settings = system
+    # One adult's long rides in a day: the daily cap (25 yuan) lowers the later fares.
+    rides = [
+        metro(
+            f"c{n}",
+            "r0000001",
+            ("szmc", "luohu"),
+            ("szmc", "guomao"),
+            local(DAY, 7) + dt.timedelta(minutes=40 * n),
+        )
+        for n in range(RIDES)
+    ]
+    seal(engine, settings, [*rides, bus("b1", "r0000003", local(DAY, 10))], local(DAY, 20))
+    tokens = {op: f"Bearer {token}" for op, token in accounts(engine).items()}
+    rows = {
+        r["transaction_id"]: r for r in csv.DictReader(io.StringIO(_tides(client, tokens, "szmc")))
+    }
+    assert rows["c0-in"]["stop_id"] == "luohu" and rows["c0"]["stop_id"] == "guomao"
+    assert rows["c0-in"]["fare_capped"] == ""  # an entry is priced by its exit
+    capped = [rows[f"c{n}"]["fare_capped"] for n in range(RIDES)]
+    assert capped[0] == "false" and capped[-1] == "true", [
+        (rows[f"c{n}"]["amount"], rows[f"c{n}"]["fare_capped"]) for n in range(RIDES)
+    ]
+    assert capped == sorted(capped)  # once capped, capped for the rest of the day
+    assert rows[f"c{RIDES - 1}"]["amount"] == "0.00"
+    with Session(engine) as session:
+        quotes = session.execute(
+            text("SELECT event_id, quote_json FROM trips WHERE event_id LIKE 'c%'")
+        ).all()
+    saved = {e: json.loads(q)["cap_saved_fen"] > 0 for e, q in quotes}
+    assert all((rows[e]["fare_capped"] == "true") == s for e, s in saved.items())
+    bus_rows = list(csv.DictReader(io.StringIO(_tides(client, tokens, "szbus"))))
+    assert [(r["transaction_id"], r["stop_id"], r["fare_capped"]) for r in bus_rows] == [
+        ("b1", "", "false")
+    ]

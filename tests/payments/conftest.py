@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from farechain.app import create_app
 from farechain.payments_setup import make_policy, make_sandbox
 from farechain.settings import PaymentSettings, Settings
+from farechain.verify_rows import check_domain_rows
 from ledger import keyfiles
 from ledger.models import LedgerRecord
 from ledger.store import LedgerWriter
@@ -108,13 +109,15 @@ class Pay:
             return [json.loads(b) for b in bodies]
 
     def audit(self) -> str | None:
+        """`farechain verify`'s checks: the ledger, the projections, the payment rows."""
+        verifier_keys = keyfiles.load_verifier_keys(self.settings.ledger_public_keys_path)
         with Session(self.engine) as session:
             return audit(
                 session,
-                verifier_keys=keyfiles.load_verifier_keys(self.settings.ledger_public_keys_path),
+                verifier_keys=verifier_keys,
                 origin=self.settings.ledger.origin,
                 balance_moves={"payment": balance_delta, "refund": balance_delta},
-            ).problem
+            ).problem or check_domain_rows(session, verifier_keys)
 
 
 def later(days: float) -> datetime:
