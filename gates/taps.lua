@@ -43,7 +43,8 @@ elseif kind == 'exit' then
   local entry = redis.call('GET', KEYS[2])
   if entry then
     local entered = cjson.decode(entry)['at']
-    if ARGV[11] ~= '' and entered > ARGV[11] then return {'error', 'impossible', entered} end
+    local latest = ARGV[11]
+    if latest and latest ~= '' and entered > latest then return {'error', 'impossible', entered} end
     redis.call('DEL', KEYS[2])
     redis.call('ZREM', KEYS[3], ARGV[3])
     redis.call('XADD', KEYS[4], '*', ARGV[8], trip_end(entry, ARGV[4]))

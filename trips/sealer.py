@@ -145,15 +145,17 @@ class Sealer:
                 trip = event.to_fare_trip(riders[event.rider][0])
                 quote = self.book.price(trip, self.histories.of(event.rider))
                 why = impossibility(_facts(event, quote))
-                if why is not None:
-                    # The edge refuses these; one that got through (an older edge, a
-                    # stream written by hand) is no fare to charge.
-                    raise ValueError(f"impossible trip: {why}")
             except Exception as error:
                 # One event the engine cannot price must not stop the ledger: it goes to
                 # the dead letters with the reason, and the block goes on without it.
                 log.exception("trip-end %s cannot be priced", event.event_id)
                 result.rejected.append((event, f"{type(error).__name__}: {error}"))
+                continue
+            if why is not None:
+                # The edge refuses these; one that got through (an older edge, a stream
+                # written by hand) is no fare to charge.
+                log.warning("trip-end %s is impossible: %s", event.event_id, why)
+                result.rejected.append((event, f"impossible trip: {why}"))
                 continue
             history = fare.PricedTrip.from_quote(trip, quote)
             self.histories.add(event.rider, history)
