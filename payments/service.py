@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from ledger import records as ledger_records
+from ledger.commitment import commit_record
 from ledger.store import LedgerWriter
 from payments import keys, records
 from payments.arrears import DenyChange, restate, standing_of
@@ -255,9 +255,7 @@ def _record_agreement(
             provider_ref=new_ref or row.agreement_ref or "",
             at=now,
         )
-        writer.append_block(
-            session, head, [(records.AGREEMENT, ledger_records.encode_record(fields))], now
-        )
+        writer.append_block(session, head, [commit_record(fields)], now)
         if signing:
             row.agreement, row.agreement_ref, row.agreement_since = "active", new_ref, now
             row.agreement_seq = seq + 1
@@ -320,7 +318,7 @@ def sign_agreements(
                 provider_ref=ref,
                 at=now,
             )
-            bodies.append((records.AGREEMENT, ledger_records.encode_record(fields)))
+            bodies.append(commit_record(fields))
             session.add(
                 PaymentAccount(
                     rider_id=rider_id,
