@@ -166,9 +166,9 @@ def test_receipts_verify_in_the_page_as_in_python(live: Live, phone: Phone) -> N
         "verify.record", "verify.opened", "verify.included", "verify.logSigned", "verify.cosigned"
     ]  # fmt: skip
     # The page opens the personal fields as Python does: the whole record, the rider's own.
-    for n in ("0", "1"):
-        opened = verify_receipt(cases[f"{n}: genuine"], keys["log"], keys["witnesses"], 1)
-        assert opened.opened and results[f"{n}: genuine"]["record"] == opened.record
+    for which in ("0", "1"):
+        opened = verify_receipt(cases[f"{which}: genuine"], keys["log"], keys["witnesses"], 1)
+        assert opened.opened and results[f"{which}: genuine"]["record"] == opened.record
         assert opened.record["rider"] == RIDER and "personal" not in opened.record
     assert results["0: altered opening"]["steps"][-1] == "verify.openingBad"
     assert results["0: altered record"]["steps"][-1] == "verify.rootMismatch"
