@@ -68,7 +68,18 @@ PERSONAL: dict[str, tuple[tuple[str, ...], ...]] = {
     "payment_agreement": (("rider",), ("provider_ref",), ("at",)),
 }
 # An individual buyer's name and tax id are personal; a company's are not.
-_INDIVIDUAL_BUYER = (("buyer", "name"), ("buyer", "tax_id"))
+_INDIVIDUAL_BUYER = (("buyer", ("name", "tax_id")),)
+
+
+def _split(paths: tuple[tuple[str, ...], ...]) -> tuple[frozenset[str], _Nested]:
+    top = frozenset(p[0] for p in paths if len(p) == 1)
+    outers = dict.fromkeys(p[0] for p in paths if len(p) == 2)
+    nested = tuple((o, tuple(p[1] for p in paths if len(p) == 2 and p[0] == o)) for o in outers)
+    return top, nested
+
+
+_Nested = tuple[tuple[str, tuple[str, ...]], ...]
+_SPLITS = {kind: _split(paths) for kind, paths in PERSONAL.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,22 +128,38 @@ def commit_record(fields: Mapping[str, object], salt: bytes | None = None) -> Co
     """Split a record into public bytes and an opening; types without personal fields
     (and records of another version) are encoded as they are, with no opening."""
     kind = str(fields.get("type"))
-    paths = PERSONAL.get(kind)
-    if paths is None or fields.get("v") != VERSION:
+    split = _SPLITS.get(kind)
+    if split is None or fields.get("v") != VERSION:
         return CommittedRecord(kind, encode_record(fields), None)
-    public = dict(fields)
+    # The batcher makes three of these per trip, so the split is precomputed per type
+    # (top-level keys, then keys inside a dict) rather than walked path by path.
+    top, nested = split
+    public: dict[str, object] = {}
     personal: dict[str, object] = {}
+    for key, value in fields.items():
+        if key in top:
+            personal[key] = value
+        else:
+            public[key] = value
     buyer = public.get("buyer")
     if isinstance(buyer, dict) and buyer.get("kind") == "individual":
-        paths = paths + _INDIVIDUAL_BUYER
-    for path in paths:
-        _move(public, personal, path)
+        nested = nested + _INDIVIDUAL_BUYER
+    for outer, keys in nested:
+        source = public.get(outer)
+        if isinstance(source, dict):
+            public[outer] = {k: v for k, v in source.items() if k not in keys}
+            inner = {k: source[k] for k in keys if k in source}
+            if inner:
+                personal[outer] = inner
     rider = personal.get("rider")
-    if not isinstance(rider, str):
+    if type(rider) is not str:
         raise RecordError(f"{kind} record: expected a str 'rider', got {rider!r}")
-    salt = os.urandom(SALT_SIZE) if salt is None else salt
+    if salt is None:
+        salt = os.urandom(SALT_SIZE)
+    elif len(salt) != SALT_SIZE:
+        raise ValueError(f"salt: expected {SALT_SIZE} bytes, got {len(salt)}")
     encoded = encode_value(personal)
-    public["personal"] = commitment(salt, encoded)
+    public["personal"] = hashlib.sha256(DOMAIN + salt + encoded).hexdigest()  # commitment()
     return CommittedRecord(kind, encode_record(public), Opening(rider, salt, encoded))
 
 
@@ -154,19 +181,3 @@ def open_record(public: Mapping[str, object], opening: Opening) -> dict[str, obj
         else:
             whole[key] = value
     return whole
-
-
-def _move(public: dict[str, object], personal: dict[str, object], path: tuple[str, ...]) -> None:
-    if len(path) == 1:
-        if path[0] in public:
-            personal[path[0]] = public.pop(path[0])
-        return
-    outer, key = path
-    source = public.get(outer)
-    if not isinstance(source, dict) or key not in source:
-        return
-    source = dict(source)  # the caller's nested dict stays as it was
-    public[outer] = source
-    target = personal.setdefault(outer, {})
-    assert isinstance(target, dict)
-    target[key] = source.pop(key)
