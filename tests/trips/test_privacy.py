@@ -130,6 +130,24 @@ def test_a_ledger_of_version_1_records_still_verifies_and_grows(
     verified = verify_receipt(_receipt(client, creds, trip), keys)
     assert not verified.opened and verified.record["rider"] == trip.rider_id
 
+    # Re-titling a version-1 invoice to a person: the credit note and the new invoice are
+    # version 2, and the name is not on the public log (issue 20's record 179616).
+    me = rider_headers(creds, trip.rider_id)
+    number = client.get("/v1/me/invoices", headers=me).json()[-1]["number"]
+    title = {"kind": "individual", "name": "张三丰"}
+    answer = client.post(f"/v1/me/invoices/{number}/retitle", json={"title": title}, headers=me)
+    assert answer.status_code in (200, 201), answer.text
+    with Session(engine) as session:
+        newest = session.scalars(
+            select(LedgerRecord).order_by(col(LedgerRecord.idx).desc()).limit(2)
+        ).all()
+    assert sorted(r.type for r in newest) == ["credit_note", "invoice"]
+    for record in newest:
+        body = _public(client, record.idx)
+        assert json.loads(body)["v"] == 2 and trip.rider_id not in body
+        assert "张三丰" not in body
+    assert run_audit(engine, settings) is None
+
     post_trips(client, creds, 5, seed=8)
     assert make_batcher(engine, redis_client, settings).drain() == 5
     with Session(engine) as session:
