@@ -106,8 +106,8 @@ def audit_run(
             if not event_id.startswith(id_prefix):
                 continue
             records[kind][event_id] += 1
-            if kind == "trip":
-                tap = record["end"] or record["start"]
+            tap = record.get("end") or record.get("start") if kind == "trip" else None
+            if tap is not None:  # none without an opening: counted, not timed
                 received = int(tap["received_ms"])
                 check.tap_out_ms[event_id] = received
                 check.lag_block_ms.append(block_ms[int(height)] - received)
