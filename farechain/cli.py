@@ -25,6 +25,7 @@ from farechain import ride_codes
 from farechain.db_cli import app as db_app
 from farechain.fare_cli import app as fare_app
 from farechain.operators_cli import app as operators_app
+from farechain.privacy_cli import app as privacy_app
 from farechain.settings import Settings
 from farechain.tokens_cli import app as tokens_app
 from ledger import keyfiles
@@ -38,6 +39,7 @@ app.add_typer(fare_app, name="fare")
 app.add_typer(db_app, name="db")
 app.add_typer(operators_app, name="operators")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(privacy_app, name="privacy")
 
 
 def _settings() -> Settings:
@@ -275,6 +277,12 @@ def verify_receipt_command(
         f"{len(verified.cosignatures)} cosignature(s)"
         + "".join(f"\n  cosigned by {c.name} at {c.timestamp}" for c in verified.cosignatures)
     )
+    if verified.opened:
+        typer.echo(
+            f"  personal fields opened and match the commitment: rider {record.get('rider')}"
+        )
+    elif "personal" in record:
+        typer.echo("  personal fields committed, not opened (the receipt has no opening)")
 
 
 @app.command("rotate-key")

@@ -74,6 +74,7 @@ def credit_note_entry(
     """The credit note reversing the invoice whose record is `original`."""
     fields = {k: v for k, v in original.items() if k not in _DERIVED_ONLY}
     fields.update(
+        v=2,  # also when the original is version 1: new records commit personal fields
         type="credit_note",
         kind="credit_note",
         number=number,
@@ -98,6 +99,7 @@ def retitled_entry(
     """The invoice that replaces `original` under a new buyer."""
     fields = {k: v for k, v in original.items() if k not in _DERIVED_ONLY}
     fields.update(
+        v=2,
         type="invoice",
         kind="invoice",
         number=number,

@@ -110,7 +110,7 @@ def invoice_fields(
     split = split_tax(total_fen, seller.regime)
     return {
         "type": "invoice" if kind == "invoice" else "credit_note",
-        "v": 1,
+        "v": 2,  # the rider, the issue time and an individual buyer go to the opening
         "number": number,
         "kind": kind,
         "seller": {"id": seller.id, "name": seller.name, "tax_id": seller.tax_id},

@@ -13,7 +13,6 @@ lifecycle's message would name its buyer).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,8 +41,10 @@ from invoicing.lifecycle import (
 )
 from invoicing.models import Invoice, InvoiceEvent
 from invoicing.numbering import format_number, issue_year, parse_number
-from ledger import merkle, records
+from ledger import merkle
+from ledger.commitment import Opening, commit_record
 from ledger.models import LedgerRecord
+from ledger.openings import open_body
 from ledger.store import LedgerWriter, SealedBlock
 
 __all__ = [
@@ -75,6 +76,7 @@ class _Entry:
     type: str
     fields: dict[str, object]
     body: bytes
+    opening: Opening | None  # the private half of a version-2 record
     apply: Callable[[int], None]  # writes the projection once the record's index is known
     reports: tuple[tuple[str, str], ...]  # (invoice number, its status after this record)
 
@@ -198,7 +200,7 @@ def _append(
         head = writer.lock_head(session)
         entries = plan()
         block: SealedBlock = writer.append_block(
-            session, head, [(e.type, e.body) for e in entries], now
+            session, head, [(e.type, e.body, e.opening) for e in entries], now
         )
         changes = []
         for offset, entry in enumerate(entries):
@@ -217,7 +219,8 @@ def _append(
 def _entry(
     fields: dict[str, object], apply: Callable[[int], None], *reports: tuple[str, str]
 ) -> _Entry:
-    return _Entry(str(fields["type"]), fields, records.encode_record(fields), apply, reports)
+    committed = commit_record(fields)
+    return _Entry(committed.kind, fields, committed.body, committed.opening, apply, reports)
 
 
 def _checked(
@@ -296,8 +299,12 @@ def _record_of(session: Session, row: Invoice) -> tuple[dict[str, object], bytes
     record = session.get(LedgerRecord, row.record_index)
     if record is None:  # pragma: no cover - the audit reports such a row
         raise InvoiceNotFound(f"expected a ledger record for invoice {row.number}, got none")
-    fields: dict[str, object] = json.loads(record.body)
-    return fields, record.leaf_hash
+    opened = open_body(session, row.record_index, record.body)
+    if opened.erased:
+        raise InvoiceNotFound(
+            f"expected the personal fields of invoice {row.number}, got them erased"
+        )
+    return opened.fields, record.leaf_hash
 
 
 def _next_number(session: Session, row: Invoice, now: datetime) -> str:

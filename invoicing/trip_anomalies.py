@@ -4,7 +4,8 @@ The edge refuses trips that cannot have happened (fare.plausibility.impossibilit
 the batcher dead-letters any that got through; these are the ones the limits let pass
 but that rarely happen honestly (a meter that inflates the distance or the waiting). The
 thresholds are fare.plausibility's; each kind is one aggregate query over the `trips`
-projection (and, for the waiting time, which no column keeps, the trip's ledger record):
+projection (and, for the waiting time, which no column keeps, the trip's ledger record
+or its opening):
 
 - `unusual_taxi_speed`: a taxi trip averaging more than the unusual speed;
 - `long_taxi_wait`: a taxi meter that waited more than half the trip;
@@ -36,7 +37,7 @@ from sqlmodel import col, select
 
 from fare.plausibility import LIMITS, PlausibilityLimits
 from invoicing.models import Invoice
-from ledger.models import LedgerRecord
+from ledger.models import LedgerOpening, LedgerRecord
 from storage.types import UtcDateTime
 
 __all__ = ["find_trip_anomalies"]
@@ -61,12 +62,19 @@ def _seconds(session: Session) -> ColumnElement[Any]:
 
 
 def _waiting_s(session: Session) -> ColumnElement[Any]:
-    """The taxi meter's waiting seconds, read from the trip's ledger record."""
-    body = col(LedgerRecord.body)
-    if session.get_bind().dialect.name == "postgresql":
-        document = cast(func.convert_from(body, "UTF8"), JSONB)
-        return cast(func.jsonb_extract_path_text(document, "end", "waiting_s"), BigInteger)
-    return cast(func.json_extract(cast(body, String), "$.end.waiting_s"), BigInteger)
+    """The taxi meter's waiting seconds, read from the trip record's opening (a version-2
+    record commits to its taps: `ledger.commitment`) or from the record itself (v1)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+
+    def end_waiting(document: Any) -> ColumnElement[Any]:
+        if postgres:
+            parsed = cast(func.convert_from(document, "UTF8"), JSONB)
+            return cast(func.jsonb_extract_path_text(parsed, "end", "waiting_s"), BigInteger)
+        return cast(func.json_extract(cast(document, String), "$.end.waiting_s"), BigInteger)
+
+    return func.coalesce(
+        end_waiting(col(LedgerOpening.personal)), end_waiting(col(LedgerRecord.body))
+    )
 
 
 def find_trip_anomalies(
@@ -123,7 +131,9 @@ def _query(
         waiting if waiting is not None else literal(0),
     ).select_from(_trips)
     if waiting is not None:
-        query = query.join(LedgerRecord, col(LedgerRecord.idx) == _trips.c.record_index)
+        query = query.join(LedgerRecord, col(LedgerRecord.idx) == _trips.c.record_index).join(
+            LedgerOpening, col(LedgerOpening.idx) == _trips.c.record_index, isouter=True
+        )
     rows = session.execute(
         query.where(*conditions).order_by(_trips.c.record_index).limit(limit)
     ).all()

@@ -3,7 +3,9 @@
 The names below are the pure core: nothing they reach touches a database or the
 network. The rest is imported by module: `store` (blocks, nodes and proofs in the
 database), `api` (the public /v1/ledger routes), `audit` (`farechain verify`),
-`witness` (the protocol a witness follows), `keyfiles` (the log's key files).
+`witness` (the protocol a witness follows), `keyfiles` (the log's key files),
+`commitment` (pure: the salted commitments to a record's personal fields) and
+`openings` (the private table of their openings, and erasing a rider).
 """
 
 from ledger.checkpoint import Checkpoint, VerifiedCheckpoint, sign_checkpoint, verify_checkpoint

@@ -63,3 +63,18 @@ class LedgerHead(SQLModel, table=True):
     tree_size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     height: int = Field(default=-1, sa_column=Column(BigInteger, nullable=False))
     block_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class LedgerOpening(SQLModel, table=True):
+    """The private half of a version-2 record: what opens its personal commitment.
+
+    Never served by the public API; its owner gets it in a receipt. Deleting a rider's
+    rows (`ledger.openings.erase_subject`) erases the person and leaves the log valid.
+    """
+
+    __tablename__ = "ledger_openings"
+
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    subject: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    salt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    personal: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

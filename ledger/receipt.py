@@ -4,6 +4,7 @@
 
     c2sp.org/tlog-proof@v1
     extra <base64 of the canonical record>
+    opening <base64 of salt || personal fields>     (only in an owner's receipt)
     index <leaf index, decimal>
     <base64 inclusion proof hash, leaf side first, one per line>
 
@@ -14,6 +15,10 @@ hash from it instead of trusting a hash. Verification needs only the file and pu
 keys: the record must be canonical, the checkpoint signed by the log key (any one of
 several, for rotation) with at least ``quorum`` witness cosignatures, and the
 inclusion proof must lead from the record's leaf to the checkpoint's root.
+
+A version-2 record commits to its personal fields (``ledger.commitment``); the owner's
+receipt adds an ``opening`` line, and the verifier checks it against the commitment and
+returns the whole record. A receipt without one proves the public record only.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 
 from ledger._encoding import b64decode_strict, b64encode, parse_decimal
 from ledger.checkpoint import Checkpoint, verify_checkpoint
+from ledger.commitment import Opening, open_record
 from ledger.exceptions import ReceiptError, VerificationError
 from ledger.keys import Verifier
 from ledger.merkle import HASH_SIZE, leaf_hash, verify_inclusion
@@ -48,25 +54,37 @@ class Receipt:
     proof: tuple[bytes, ...]
     checkpoint: str  # the signed note, verbatim
     extra: bytes | None = None  # our receipts: the canonical record
+    opening: bytes | None = None  # an owner's receipt: salt || personal fields
 
 
 @dataclass(frozen=True)
 class VerifiedReceipt:
-    record: dict[str, object]
+    record: dict[str, object]  # opened (personal fields included) when `opened`
     record_bytes: bytes
     index: int
     checkpoint: Checkpoint
     log_signatures: tuple[VerifiedSignature, ...]
     cosignatures: tuple[VerifiedSignature, ...]
+    opened: bool = False
 
 
-def format_receipt(*, record: bytes, index: int, proof: Sequence[bytes], checkpoint: str) -> str:
+def format_receipt(
+    *,
+    record: bytes,
+    index: int,
+    proof: Sequence[bytes],
+    checkpoint: str,
+    opening: bytes | None = None,
+) -> str:
     """The receipt file for ``record`` at ``index`` under a signed ``checkpoint`` note."""
     if index < 0:
         raise ValueError(f"index: expected >= 0, got {index}")
     if not checkpoint.endswith("\n"):
         raise ValueError("checkpoint: expected a signed note ending in a newline")
-    lines = [HEADER, f"extra {b64encode(record)}", f"index {index}"]
+    lines = [HEADER, f"extra {b64encode(record)}"]
+    if opening is not None:
+        lines.append(f"opening {b64encode(opening)}")
+    lines.append(f"index {index}")
     lines += [b64encode(item) for item in proof]
     return "\n".join(lines) + "\n\n" + checkpoint
 
@@ -95,6 +113,10 @@ def _parse_body(lines: list[str]) -> Receipt:
     if lines[pos].startswith("extra "):
         extra = b64decode_strict(lines[pos].removeprefix("extra "), "extra")
         pos += 1
+    opening = None
+    if extra is not None and lines[pos].startswith("opening "):
+        opening = b64decode_strict(lines[pos].removeprefix("opening "), "opening")
+        pos += 1
     if not lines[pos].startswith("index "):
         raise ValueError(f"expected an 'index N' line, got {lines[pos][:40]!r}")
     index = parse_decimal(lines[pos].removeprefix("index "), "index")
@@ -110,7 +132,7 @@ def _parse_body(lines: list[str]) -> Receipt:
         pos += 1
     if pos >= len(lines) - 1:
         raise ValueError("expected a blank line and a checkpoint after the proof")
-    return Receipt(index, tuple(proof), "\n".join(lines[pos + 1 :]), extra)
+    return Receipt(index, tuple(proof), "\n".join(lines[pos + 1 :]), extra, opening)
 
 
 def verify_receipt(
@@ -136,6 +158,11 @@ def verify_receipt(
         record = decode_record(receipt.extra)
     except VerificationError as exc:
         raise ReceiptError(f"record: {exc}") from exc
+    if receipt.opening is not None:
+        try:
+            record = open_record(record, Opening.from_bytes(receipt.opening))
+        except VerificationError as exc:
+            raise ReceiptError(f"opening: {exc}") from exc
     try:
         verified = verify_checkpoint(receipt.checkpoint, log_verifiers, witness_verifiers, quorum)
     except VerificationError as exc:
@@ -154,4 +181,5 @@ def verify_receipt(
         checkpoint=checkpoint,
         log_signatures=verified.log_signatures,
         cosignatures=verified.cosignatures,
+        opened=receipt.opening is not None,
     )

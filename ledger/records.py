@@ -22,7 +22,13 @@ import orjson
 
 from ledger.exceptions import RecordError
 
-__all__ = ["decode_record", "encode_record", "encode_reference"]
+__all__ = [
+    "decode_record",
+    "decode_value",
+    "encode_record",
+    "encode_reference",
+    "encode_value",
+]
 
 _INT_MIN = -(2**63)
 _INT_MAX = 2**63 - 1
@@ -30,6 +36,16 @@ _INT_MAX = 2**63 - 1
 
 def encode_record(fields: Mapping[str, object]) -> bytes:
     """Encode ``fields`` canonically; ``TypeError`` names the key holding a bad value."""
+    return _encode(fields, header=True)
+
+
+def encode_value(fields: Mapping[str, object]) -> bytes:
+    """The same canonical JSON for an object that is not a record (no type or version):
+    the personal fields a commitment covers (``ledger.commitment``)."""
+    return _encode(fields, header=False)
+
+
+def _encode(fields: Mapping[str, object], *, header: bool) -> bytes:
     if type(fields) is dict and _is_plain(fields):
         # The batcher's hot path: orjson writes the same bytes as the reference encoder
         # below (a property test holds them equal) about eight times faster.
@@ -38,17 +54,19 @@ def encode_record(fields: Mapping[str, object]) -> bytes:
         except orjson.JSONEncodeError:
             pass  # e.g. a lone surrogate; the reference path names the key
         else:
-            _check_header(fields)
+            if header:
+                _check_header(fields)
             return data
-    return encode_reference(fields)
+    return encode_reference(fields, header=header)
 
 
-def encode_reference(fields: Mapping[str, object]) -> bytes:
+def encode_reference(fields: Mapping[str, object], *, header: bool = True) -> bytes:
     """The reference encoder: slower, and its errors name the offending key path."""
     if not isinstance(fields, Mapping):
         raise TypeError(f"record: expected a mapping, got {type(fields).__name__}")
     plain = _plain(fields, "")
-    _check_header(plain)
+    if header:
+        _check_header(plain)
     text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")
 
@@ -93,6 +111,15 @@ def _is_plain(value: object) -> bool:
 
 def decode_record(data: bytes) -> dict[str, object]:
     """Decode record bytes, refusing anything that is not exactly canonical."""
+    return _decode(data, header=True)
+
+
+def decode_value(data: bytes) -> dict[str, object]:
+    """Decode canonical JSON of an object that is not a record (see ``encode_value``)."""
+    return _decode(data, header=False)
+
+
+def _decode(data: bytes, *, header: bool) -> dict[str, object]:
     try:
         text = bytes(data).decode("utf-8")
         value = json.loads(
@@ -106,7 +133,7 @@ def decode_record(data: bytes) -> dict[str, object]:
     if not isinstance(value, dict):
         raise RecordError(f"record: expected a JSON object, got {type(value).__name__}")
     try:
-        canonical = encode_record(value)
+        canonical = _encode(value, header=header)
     except TypeError as exc:
         raise RecordError(str(exc)) from exc
     if canonical != data:

@@ -29,8 +29,9 @@ from sqlmodel import col, select
 
 from ledger import merkle, records, tree
 from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.commitment import Opening
 from ledger.keys import Signer
-from ledger.models import Block, Cosignature, LedgerHead, LedgerRecord, MerkleNode
+from ledger.models import Block, Cosignature, LedgerHead, LedgerOpening, LedgerRecord, MerkleNode
 from ledger.note import add_signatures, parse_signature_line
 from ledger.receipt import format_receipt
 from storage.bulk import insert_tuples, stream_rows
@@ -91,14 +92,18 @@ class BlockAppender:
         self.first = first
         self.height = height
         self.leaves: list[bytes] = []
+        self.openings: list[tuple[int, str, bytes, bytes]] = []
         self.sealed: SealedBlock  # set when the block's `with` exits
         self._write = write
 
-    def add(self, kind: str, body: bytes) -> tuple[int, bytes]:
-        """Append one record's canonical bytes; returns its index and leaf hash."""
+    def add(self, kind: str, body: bytes, opening: Opening | None = None) -> tuple[int, bytes]:
+        """Append one record's canonical bytes (and the opening of its personal fields,
+        kept in the private table); returns its index and leaf hash."""
         index, leaf = self.first + len(self.leaves), merkle.leaf_hash(body)
         self._write((index, kind, body, leaf, self.height))
         self.leaves.append(leaf)
+        if opening is not None:
+            self.openings.append((index, opening.subject, opening.salt, opening.personal))
         return index, leaf
 
 
@@ -126,13 +131,14 @@ class LedgerWriter:
         self,
         session: Session,
         head: LedgerHead,
-        bodies: Sequence[tuple[str, bytes]],
+        bodies: Sequence[tuple[str, bytes] | tuple[str, bytes, Opening | None]],
         now: datetime,
     ) -> SealedBlock:
-        """Append (type, canonical bytes) records as one signed block; no commit."""
+        """Append (type, canonical bytes[, opening]) records as one signed block (a
+        `ledger.commitment.CommittedRecord` is such a triple); no commit."""
         with self.open_block(session, head, now) as block:
-            for kind, body in bodies:
-                block.add(kind, body)
+            for entry in bodies:
+                block.add(entry[0], entry[1], entry[2] if len(entry) > 2 else None)
         return block.sealed
 
     @contextmanager
@@ -152,6 +158,14 @@ class LedgerWriter:
         with stream_rows(session, core_table(LedgerRecord), columns) as write:
             block = BlockAppender(first, height, write)
             yield block
+        if block.openings:
+            # After the records' stream has ended: a connection runs one COPY at a time.
+            insert_tuples(
+                session,
+                core_table(LedgerOpening),
+                ("idx", "subject", "salt", "personal"),
+                block.openings,
+            )
         block.sealed = self._seal(session, head, block, now)
 
     def _seal(
@@ -306,14 +320,21 @@ def checkpoint_with_cosignatures(session: Session, block: Block) -> str:
     return add_signatures(block.checkpoint, [parse_signature_line(line) for line in lines])
 
 
-def receipt_for(session: Session, index: int, block: Block | None = None) -> str:
-    """A tlog-proof@v1 receipt for record `index` against `block` (default: the latest)."""
+def receipt_for(
+    session: Session, index: int, block: Block | None = None, *, with_opening: bool = False
+) -> str:
+    """A tlog-proof@v1 receipt for record `index` against `block` (default: the latest).
+
+    `with_opening`: the receipt also carries the opening of the record's personal fields
+    (when the store still has it), so its owner can prove them; only for the owner."""
     block = block or latest_block(session)
     record = record_at(session, index)
     if block is None or record is None or index >= block.tree_size:
         raise LookupError(f"record {index} is not in a sealed block")
+    opening = session.get(LedgerOpening, index) if with_opening else None
     return format_receipt(
         record=record.body,
+        opening=None if opening is None else opening.salt + opening.personal,
         index=index,
         proof=inclusion_proof(session, index, block.tree_size),
         checkpoint=checkpoint_with_cosignatures(session, block),

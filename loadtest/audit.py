@@ -29,6 +29,7 @@ import redis
 from sqlalchemy import Engine, text
 
 from gates import keys
+from ledger.openings import whole_record
 from loadtest.journal import Expectations
 
 _SHOWN = 10
@@ -104,14 +105,16 @@ def audit_run(
         # block it is None (NULL), and `>= NULL` selects nothing.
         first_index = min((first for _, _, first in blocks), default=None)
         result = connection.execution_options(yield_per=5_000).execute(
+            # The taps are personal fields of a version-2 trip record: the opening has them.
             text(
-                "SELECT type, body, block_height FROM ledger_records "
-                "WHERE idx >= :i AND type IN ('trip', 'charge', 'invoice', 'credit_note')"
+                "SELECT r.type, r.body, r.block_height, o.salt, o.personal "
+                "FROM ledger_records r LEFT JOIN ledger_openings o ON o.idx = r.idx "
+                "WHERE r.idx >= :i AND r.type IN ('trip', 'charge', 'invoice', 'credit_note')"
             ),
             {"i": first_index},
         )
-        for kind, body, height in result:
-            record = orjson.loads(body)
+        for kind, body, height, salt, personal in result:
+            record = whole_record(body, salt, personal) or orjson.loads(body)
             event_id = record["event_id"] if kind == "trip" else record["trip_event_id"]
             if not event_id.startswith(id_prefix):
                 continue
@@ -120,8 +123,8 @@ def audit_run(
             records[kind][event_id] += 1
             if kind == "charge" and record["amount_fen"] == 0:
                 free.add(event_id)
-            if kind == "trip":
-                tap = record["end"] or record["start"]
+            tap = record.get("end") or record.get("start") if kind == "trip" else None
+            if tap is not None:  # none without an opening: counted, not timed
                 received = int(tap["received_ms"])
                 check.tap_out_ms[event_id] = received
                 check.lag_block_ms.append(block_ms[int(height)] - received)

@@ -19,20 +19,24 @@ A record without its row is named too. Records are read once in index order, rem
 each key's latest record (about 100 bytes per payment), and rows are read joined to the
 record they point at.
 
-Riders are compared through `_record_rider` and `_row_rider` only, so a record that
-names its rider by a commitment instead of the id needs a change there and nowhere else.
+Version-2 records commit to their personal fields (the rider, times, the provider's
+ref); they are read whole with their openings (`ledger.openings.whole_record`). A record
+whose opening was erased has nobody left to compare a row with, so its row is not
+compared, and an account may then lack its agreement record.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from ledger.models import LedgerRecord
+from ledger.exceptions import RecordError
+from ledger.models import LedgerOpening, LedgerRecord
+from ledger.openings import whole_record
 from payments import keys, records
 from payments.models import Payment, PaymentAccount, Refund
 from storage.types import core_table
@@ -42,6 +46,8 @@ __all__ = ["check_payment_rows"]
 
 _STREAM = 2_000
 _RECORDS = core_table(LedgerRecord)
+_OPENINGS = core_table(LedgerOpening)
+_ERASED: dict[str, Any] = {}  # a record whose opening was erased: nothing to compare
 _UNANSWERED = ("new", "pending")  # a payment or refund row's states that have no record
 
 
@@ -56,43 +62,60 @@ def _row_rider(rider_id: str) -> str:
 
 def check_payment_rows(session: Session) -> str | None:
     """The first disagreement between the payment tables and their records, or None."""
-    latest = _latest_records(session)
-    return (
-        _check_payments(session, latest[records.PAYMENT])
-        or _check_refunds(session, latest[records.REFUND])
-        or _check_accounts(session, latest[records.AGREEMENT])
+    try:
+        latest, erased_agreements = _latest_records(session)
+        return (
+            _check_payments(session, latest[records.PAYMENT])
+            or _check_refunds(session, latest[records.REFUND])
+            or _check_accounts(session, latest[records.AGREEMENT], erased_agreements)
+        )
+    except RecordError as error:
+        return f"a payment record does not match its opening: {error}"
+
+
+def _with_opening(query: Any, index: Any) -> Any:
+    """`query` with the opening of the record at `index` (NULLs when there is none)."""
+    return query.add_columns(_OPENINGS.c.salt, _OPENINGS.c.personal).join(
+        _OPENINGS, _OPENINGS.c.idx == index, isouter=True
     )
 
 
-def _latest_records(session: Session) -> dict[str, dict[str, int]]:
+def _whole(body: bytes, salt: bytes | None, personal: bytes | None) -> dict[str, Any]:
+    record = whole_record(body, salt, personal)
+    return _ERASED if record is None else record
+
+
+def _latest_records(session: Session) -> tuple[dict[str, dict[str, int]], bool]:
     """For each record type: the key (payment, refund) or rider (agreement) -> the index of
-    its latest record."""
+    its latest record; and whether an agreement record's opening was erased."""
     latest: dict[str, dict[str, int]] = {records.PAYMENT: {}, records.REFUND: {}}
     latest[records.AGREEMENT] = {}
-    rows: Iterable[tuple[int, str, bytes]] = session.execute(
-        select(_RECORDS.c.idx, _RECORDS.c.type, _RECORDS.c.body)
-        .where(_RECORDS.c.type.in_(list(latest)))
-        .order_by(_RECORDS.c.idx)
+    erased = False
+    query = _with_opening(select(_RECORDS.c.idx, _RECORDS.c.type, _RECORDS.c.body), _RECORDS.c.idx)
+    rows: Iterable[tuple[int, str, bytes, bytes | None, bytes | None]] = session.execute(
+        query.where(_RECORDS.c.type.in_(list(latest))).order_by(_RECORDS.c.idx)
     ).yield_per(_STREAM)
-    for index, kind, body in rows:
-        record = json.loads(body)
-        if kind == records.PAYMENT:
-            latest[kind][record["payment"]] = index
-        elif kind == records.REFUND:
-            latest[kind][record["refund"]] = index
+    for index, kind, body, salt, personal in rows:
+        if kind in (records.PAYMENT, records.REFUND):
+            # The key is public (it names no person): no opening needed.
+            latest[kind][orjson.loads(body)[kind]] = index
+            continue
+        record = _whole(body, salt, personal)
+        if record is _ERASED:
+            erased = True
         else:
             latest[kind][_record_rider(record)] = index
-    return latest
+    return latest, erased
 
 
 def _joined(session: Session, table: Table, *extra: Any) -> Iterable[Any]:
     """Each row of `table` with the record it points at (None, None if there is none)."""
-    query = (
+    query = _with_opening(
         select(table, _RECORDS.c.type.label("record_type"), _RECORDS.c.body.label("record"))
         .add_columns(*extra)
-        .join(_RECORDS, _RECORDS.c.idx == table.c.record_index, isouter=True)
-        .order_by(table.c.key)
-    )
+        .join(_RECORDS, _RECORDS.c.idx == table.c.record_index, isouter=True),
+        table.c.record_index,
+    ).order_by(table.c.key)
     if extra:
         charges = core_table(Charge)
         query = query.join(charges, charges.c.trip_event_id == table.c.trip_event_id, isouter=True)
@@ -125,7 +148,9 @@ def _pointed_at(
         return f"{where}: record {row.record_index} is not a {kind} record", None
     if newest != row.record_index:
         return f"{where}: points at record {row.record_index}, its latest {kind} is {newest}", None
-    record: dict[str, Any] = json.loads(row.record)
+    record = _whole(row.record, row.salt, row.personal)
+    if record is _ERASED:
+        return None, record
     if record.get(kind) != row.key.hex():
         return f"{where}: record {row.record_index} is about {kind} {record.get(kind)}", None
     return None, record
@@ -159,6 +184,8 @@ def _check_payments(session: Session, latest: dict[str, int]) -> str | None:
             if row.status not in _UNANSWERED or row.attempt != 1:
                 return f"{where}: {row.status} at attempt {row.attempt} but no record of it"
             continue
+        if record is _ERASED:
+            continue
         fields = ["kind", "trip_event_id", "amount_fen", "provider"]
         retried = (
             row.status in _UNANSWERED
@@ -185,6 +212,8 @@ def _check_refunds(session: Session, latest: dict[str, int]) -> str | None:
             return problem
         if record is None:
             return f"{where}: no record of it (a refund is recorded when it is created)"
+        if record is _ERASED:
+            continue
         status = "requested" if row.status in _UNANSWERED else row.status
         if status != record.get("status"):
             return _mismatch(where, "status", row.status, record.get("status"))
@@ -199,7 +228,9 @@ def _check_refunds(session: Session, latest: dict[str, int]) -> str | None:
     return None
 
 
-def _check_accounts(session: Session, latest: dict[str, int]) -> str | None:
+def _check_accounts(
+    session: Session, latest: dict[str, int], erased_agreements: bool
+) -> str | None:
     """Each account's agreement is what its rider's latest agreement record says."""
     table = core_table(PaymentAccount)
     accounts: Iterable[Any] = session.execute(
@@ -211,7 +242,7 @@ def _check_accounts(session: Session, latest: dict[str, int]) -> str | None:
     for rider_id, agreement, ref in accounts:
         newest = latest.pop(_row_rider(rider_id), None)
         if newest is None:
-            if agreement != "none":
+            if agreement != "none" and not erased_agreements:
                 return f"account of {rider_id}: agreement {agreement} but no record of it"
         else:
             wanted[newest] = (rider_id, agreement, ref)
@@ -230,14 +261,16 @@ def _check_accounts(session: Session, latest: dict[str, int]) -> str | None:
 def _compare_agreements(
     session: Session, wanted: Mapping[int, tuple[str, str, str | None]]
 ) -> str | None:
-    bodies = dict(
-        session.execute(
-            select(_RECORDS.c.idx, _RECORDS.c.body).where(_RECORDS.c.idx.in_(list(wanted)))
-        ).all()
-    )
+    query = _with_opening(select(_RECORDS.c.idx, _RECORDS.c.body), _RECORDS.c.idx)
+    bodies = {
+        index: _whole(body, salt, personal)
+        for index, body, salt, personal in session.execute(
+            query.where(_RECORDS.c.idx.in_(list(wanted)))
+        )
+    }
     for index, (rider_id, agreement, ref) in sorted(wanted.items()):
-        record = json.loads(bodies[index])
-        shown = {"authorised": "active", "revoked": "revoked"}.get(record.get("status"))
+        record = bodies[index]
+        shown = {"authorised": "active", "revoked": "revoked"}.get(str(record.get("status")))
         if (agreement, ref) != (shown, record.get("provider_ref")):
             return (
                 f"account of {rider_id}: agreement {agreement} ({ref}) in the table, "

@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from ledger import records as ledger_records
+from ledger.commitment import commit_record
 from ledger.store import LedgerWriter
 from payments import records
 from payments.arrears import DenyChange, restate
@@ -182,7 +182,7 @@ def record_news(
                 _write_off(plan, item)
         result = Recorded(unknown=plan.unknown)
         if plan.entries:
-            bodies = [(k, ledger_records.encode_record(f)) for k, f, _ in plan.entries]
+            bodies = [commit_record(f) for _, f, _ in plan.entries]
             block = writer.append_block(session, head, bodies, now)
             for offset, (_, _, apply) in enumerate(plan.entries):
                 apply(block.first_index + offset)

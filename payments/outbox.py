@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from invoicing.models import Invoice, InvoiceEvent
-from ledger import records as ledger_records
+from ledger.commitment import commit_record
 from ledger.store import LedgerWriter
-from payments import keys, records
+from payments import keys
 from payments.book import Policy, refund_fields
 from payments.models import PaymentCursor, Refund
 from trips.models import Rider
@@ -100,7 +100,7 @@ def open_refunds(
         cursor.position = events[-1][0]
         session.add(cursor)
         if entries:
-            bodies = [(records.REFUND, ledger_records.encode_record(f)) for _, f in entries]
+            bodies = [commit_record(f) for _, f in entries]
             block = writer.append_block(session, head, bodies, now)
             for offset, (refund, _) in enumerate(entries):
                 refund.record_index = block.first_index + offset

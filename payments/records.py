@@ -1,4 +1,4 @@
-"""The ledger records of payments, refunds and payment agreements (schema version 1).
+"""The ledger records of payments, refunds and payment agreements (schema version 2).
 
 Three record types, each encoded by `ledger.records.encode_record`:
 
@@ -16,8 +16,9 @@ Three record types, each encoded by `ledger.records.encode_record`:
   `refunded` moves nothing.
 - `payment_agreement`: the rider authorised (or revoked) entrusted deduction.
 
-Riders appear by their id (a pseudonym: the ledger holds no name or phone); provider
-references are the provider's opaque ids.
+The rider, the provider's reference, the running balance and the time are personal:
+the public record holds a salted commitment to them (`ledger.commitment`), the whole
+record is read through `ledger.openings`.
 
 So for every rider, replaying these records with the charges gives the balance:
 balance = credits - charges + payments - refunds, i.e. what the rider owes is
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 PAYMENT, REFUND, AGREEMENT = "payment", "refund", "payment_agreement"
-VERSION = 1
+VERSION = 2  # version 1 wrote the personal fields in clear (ledger.commitment)
 PAYMENT_STATES = ("authorised", "captured", "declined", "written_off")
 REFUND_STATES = ("requested", "refunded", "failed")
 

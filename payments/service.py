@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from ledger import records as ledger_records
+from ledger.commitment import commit_record
 from ledger.store import LedgerWriter
 from payments import keys, records
 from payments.arrears import DenyChange, restate, standing_of
@@ -256,9 +256,7 @@ def _record_agreement(
             provider_ref=new_ref or row.agreement_ref or "",
             at=now,
         )
-        writer.append_block(
-            session, head, [(records.AGREEMENT, ledger_records.encode_record(fields))], now
-        )
+        writer.append_block(session, head, [commit_record(fields)], now)
         if signing:
             row.agreement, row.agreement_ref, row.agreement_since = "active", new_ref, now
             row.agreement_seq = seq + 1
@@ -328,17 +326,14 @@ def sign_agreements(
     try:
         head = writer.lock_head(session)
         bodies = [
-            (
-                records.AGREEMENT,
-                ledger_records.encode_record(
-                    records.agreement_record(
-                        rider=rider_id,
-                        status="authorised",
-                        provider=provider.name,
-                        provider_ref=ref,
-                        at=now,
-                    )
-                ),
+            commit_record(
+                records.agreement_record(
+                    rider=rider_id,
+                    status="authorised",
+                    provider=provider.name,
+                    provider_ref=ref,
+                    at=now,
+                )
             )
             for rider_id, ref in refs.items()
         ]

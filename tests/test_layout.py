@@ -30,6 +30,7 @@ PURE = [
     "ledger/checkpoint.py",
     "ledger/cosignature.py",
     "ledger/receipt.py",
+    "ledger/commitment.py",
     "ledger/keys.py",
     "invoicing/numbering.py",
     "invoicing/tax.py",

@@ -3,6 +3,11 @@
 The batcher and the audit build rows with the same functions: the batcher from what it
 just priced, the audit from the stored record. So a row that differs from what its
 record implies, in any column, is caught.
+
+The records are version 2: `ledger.commitment.commit_record` moves their personal
+fields (rider, taps, the quote's lines and distance, the charge's time and balance) into
+a private opening before they reach the log. The builders here make the whole record,
+the same fields version 1 wrote in clear, so a row is rebuilt alike from either.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ def _to_json(value: Mapping[str, object]) -> str:
 def trip_record(event: TripEndEvent, quote_record: Mapping[str, object]) -> dict[str, object]:
     return {
         "type": "trip",
-        "v": 1,
+        "v": 2,
         "event_id": event.event_id,
         "rider": event.rider,
         "mode": event.mode,
@@ -77,7 +82,7 @@ def charge_record(
 ) -> dict[str, object]:
     return {
         "type": "charge",
-        "v": 1,
+        "v": 2,
         "trip_event_id": event.event_id,
         "rider": event.rider,
         "amount_fen": amount_fen,

@@ -2,7 +2,8 @@
 
 For each event, in stream order: drop it if its event_id is already on the ledger (a
 replay after a crash), price it, charge the rider, issue the invoice, and turn trip,
-charge and invoice into ledger records. The records, the Merkle nodes, the signed
+charge and invoice into ledger records (their personal fields committed, the openings
+kept in the private table: `ledger.commitment`). The records, the Merkle nodes, the signed
 checkpoint and every projection row are written in the caller's transaction; the caller
 commits once and only then acknowledges the events.
 
@@ -40,7 +41,7 @@ from invoicing.issue import (
 )
 from invoicing.models import Invoice
 from invoicing.tax import TaxRegime
-from ledger import records
+from ledger.commitment import commit_record
 from ledger.store import BlockAppender, LedgerWriter, SealedBlock
 from storage.bulk import insert_rows, subtract_by_key
 from storage.types import among, core_table
@@ -192,13 +193,11 @@ class Sealer:
         for p in priced:
             e, amount = p.event, p.quote.amount_fen
             quote_record = p.quote.to_record()
-            trip_index, trip_leaf = block.add(
-                "trip", records.encode_record(trip_record(e, quote_record))
-            )
+            trip_index, trip_leaf = block.add(*commit_record(trip_record(e, quote_record)))
             balances[e.rider] -= amount
             rows.debits[e.rider] += amount
             charge = charge_record(e, amount, balances[e.rider], now)
-            charge_index, _ = block.add("charge", records.encode_record(charge))
+            charge_index, _ = block.add(*commit_record(charge))
             trip = trip_row(e, p.trip, p.quote, quote_record, p.history)
             trip.update(record_index=trip_index, block_height=block.height)
             rows.trips.append(trip)
@@ -215,7 +214,7 @@ class Sealer:
                 issued_at=now,
                 trip_leaf_hash=trip_leaf,
             )
-            invoice_index, _ = block.add("invoice", records.encode_record(invoice))
+            invoice_index, _ = block.add(*commit_record(invoice))
             rows.invoices.append(invoice_row(invoice, invoice_index))
         return rows
 

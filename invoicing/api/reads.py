@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlmodel import col, select
 
 from invoicing.errors import InvoiceNotFound
-from invoicing.lifecycle import Actor
+from invoicing.lifecycle import Actor, RiderActor
 from invoicing.models import InvoiceEvent
 from invoicing.render import SaleContext, invoice_pdf, invoice_xml
 from invoicing.schemas import MAX_DB_INT, EventPublic
@@ -97,7 +97,8 @@ def add_invoice_reads(router: APIRouter, actor: Callable[..., Actor]) -> None:
                 f"expected the index of one of invoice {number}'s records, got {index}"
             )
         return _attachment(
-            store.receipt_for(session, index).encode(),
+            # The rider's own receipt opens the personal fields; a company's does not.
+            store.receipt_for(session, index, with_opening=isinstance(who, RiderActor)).encode(),
             "text/plain; charset=utf-8",
             f"invoice-{number}-{index}.tlog-proof",
         )

@@ -41,8 +41,12 @@ def test_a_genuine_invoice_verifies_with_its_receipts(
         result = answer.json()
         assert result["valid"] is True and result["status"] == "issued"
         assert result["status_receipt"] is None
-        record = verify_receipt(result["receipt"], log_keys(client)).record
+        verified = verify_receipt(result["receipt"], log_keys(client))
+        record = verified.record
         assert record["number"] == number and record["type"] == "invoice"
+        # Anyone may ask: the receipt proves the public record, and opens no one's data.
+        assert not verified.opened and "rider" not in record and "issued_at" not in record
+        assert record["total_fen"] == invoice["total_fen"] and "tax_fen" in record
         seller: Any = record["seller"]
         assert seller["name"] == result["seller_name"]
     # After a lock the status says so, and a second receipt proves the change.

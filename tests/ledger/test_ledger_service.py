@@ -112,6 +112,16 @@ def test_a_receipt_verifies_offline_and_every_forgery_fails(
     receipt = _trip_receipt(client, creds, engine)
     ok = _verify_offline(tmp_path, receipt, "--log-key", log_key)
     assert ok.returncode == 0 and "valid: trip record" in ok.stdout, ok.stderr
+    assert "personal fields opened and match the commitment: rider r" in ok.stdout
+
+    # Someone else's rider id in the opening: the commitment does not match.
+    lines = receipt.split("\n")
+    opening = base64.b64decode(lines[2].removeprefix("opening "))
+    swapped = opening.replace(b'"rider":"r', b'"rider":"x', 1)
+    assert swapped != opening
+    changed = "\n".join([*lines[:2], "opening " + base64.b64encode(swapped).decode(), *lines[3:]])
+    other = _verify_offline(tmp_path, changed, "--log-key", log_key)
+    assert other.returncode == 1 and "opening: " in other.stderr, other.stderr
 
     # Too few cosignatures, until the witness cosigns.
     quorum = ["--log-key", log_key, "--witness-key", witness.verifier.vkey, "--quorum", "1"]

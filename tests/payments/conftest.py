@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from farechain.settings import PaymentSettings, Settings
 from farechain.verify_rows import check_domain_rows
 from ledger import keyfiles
 from ledger.models import LedgerRecord
+from ledger.openings import open_bodies
 from ledger.store import LedgerWriter
 from payments.records import balance_delta
 from payments.sandbox import SandboxProvider
@@ -100,13 +100,14 @@ class Pay:
         return rider_headers(self.creds, rider)
 
     def records(self, kind: str) -> list[dict[str, Any]]:
+        """The records of `kind` whole: public fields with their openings."""
         with Session(self.engine) as session:
-            bodies = session.scalars(
-                select(col(LedgerRecord.body))
+            rows = session.execute(
+                select(col(LedgerRecord.idx), col(LedgerRecord.body))
                 .where(col(LedgerRecord.type) == kind)
                 .order_by(col(LedgerRecord.idx))
-            )
-            return [json.loads(b) for b in bodies]
+            ).all()
+            return [opened.fields for _, opened in open_bodies(session, rows)]
 
     def audit(self) -> str | None:
         """`farechain verify`'s checks: the ledger, the projections, the payment rows."""

@@ -37,7 +37,7 @@ def test_each_charged_trip_is_paid_once_and_verify_balances(pay: Pay) -> None:
     captured = [r for r in pay.records("payment") if r["status"] == "captured"]
     assert Counter(r["payment"] for r in captured).most_common(1)[0][1] == 1
     assert len(captured) == charged
-    assert all(r["v"] == 1 for r in captured)
+    assert all(r["v"] == 2 for r in captured)
     assert set(_balances(pay).values()) == {0}
     assert pay.audit() is None
     rider = payments[0].rider_id

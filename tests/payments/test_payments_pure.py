@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ledger.commitment import commit_record, open_record
 from ledger.records import decode_record, encode_record
 from payments import keys
 from payments.records import agreement_record, balance_delta, payment_record, refund_record
@@ -179,10 +180,24 @@ def _payment(status: str, amount: int = 300) -> dict[str, object]:
 
 def test_payment_record_is_canonical_and_versioned() -> None:
     body = encode_record(_payment("captured"))
-    assert decode_record(body)["v"] == 1
+    assert decode_record(body)["v"] == 2
     assert body.startswith(b'{"amount_fen":300,"at":"2026-12-03T08:00:00+00:00","attempt":1,')
     assert b'"payment":"000102' in body
     assert b'"type":"payment"' in body
+
+
+def test_the_public_payment_record_commits_to_rider_reference_balance_and_time() -> None:
+    committed = commit_record(_payment("captured"), bytes(16))
+    public = decode_record(committed.body)
+    for secret in (b"r0000001", b"pay_1", b"2026-12-03T08", b"balance_after"):
+        assert secret not in committed.body
+    assert public["amount_fen"] == 300 and public["status"] == "captured"
+    assert committed.opening is not None and committed.opening.subject == "r0000001"
+    assert open_record(public, committed.opening) == _payment("captured")
+    agreement = agreement_record(
+        rider="r0000001", status="authorised", provider="sandbox", provider_ref="agr_1", at=T0
+    )
+    assert b"agr_1" not in commit_record(agreement).body
 
 
 def test_balance_deltas() -> None:

@@ -111,7 +111,9 @@ def test_an_invoice_pdf_downloads_and_its_receipt_verifies_in_the_page(
     expect(result).to_have_attribute("data-verdict", "valid", timeout=10_000)
     expect(result.locator(".verdict")).to_contain_text("收据真实有效")
     expect(result).to_contain_text(f"发票 {number}")
-    expect(result.locator(".steps li.ok")).to_have_count(4)
+    # record, opened personal fields, inclusion, log signature, cosignature
+    expect(result.locator(".steps li.ok")).to_have_count(5)
+    expect(result).to_contain_text(f"乘客 {RIDER}")  # the rider's own receipt opens the record
     expect(result).to_contain_text("见证方 tax.example/witness")
     phone.shot("07-verify-receipt")
     # One changed character of the record, pasted back: the page says it does not verify.

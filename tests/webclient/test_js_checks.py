@@ -94,7 +94,9 @@ def _receipts(live: Live) -> list[str]:
 
 def _altered(receipt: str) -> dict[str, str]:
     lines = receipt.split("\n")
-    blank = lines.index("", 3)
+    assert lines[2].startswith("opening ")  # the rider's own receipts open the record
+    at_index = 3
+    blank = lines.index("", at_index)
 
     def change(number: int, text: str) -> str:
         copy = list(lines)
@@ -106,10 +108,13 @@ def _altered(receipt: str) -> dict[str, str]:
     richer = (
         record[:at] + bytes([ord("1") if record[at] != ord("1") else ord("2")]) + record[at + 1 :]
     )
-    raw_proof = base64.b64decode(lines[3]) if blank > 3 else None
+    raw_proof = base64.b64decode(lines[at_index + 1]) if blank > at_index + 1 else None
+    opening = base64.b64decode(lines[2].removeprefix("opening "))
+    other_salt = bytes([opening[0] ^ 1]) + opening[1:]
     out = {
         "record": change(1, "extra " + base64.b64encode(richer).decode()),
-        "index": change(2, f"index {int(lines[2].split()[1]) + 1}"),
+        "opening": change(2, "opening " + base64.b64encode(other_salt).decode()),
+        "index": change(at_index, f"index {int(lines[at_index].split()[1]) + 1}"),
         "no cosignature": "\n".join(x for x in lines if not x.startswith("— tax.example")),
         "log signature": "\n".join(
             x[:-6] + ("AAAA==" if not x.endswith("AAAA==") else "BBBB==")
@@ -120,7 +125,8 @@ def _altered(receipt: str) -> dict[str, str]:
         "root": change(blank + 3, base64.b64encode(bytes(32)).decode()),
     }
     if raw_proof is not None:
-        out["proof"] = change(3, base64.b64encode(bytes(b ^ 1 for b in raw_proof)).decode())
+        flipped = base64.b64encode(bytes(b ^ 1 for b in raw_proof)).decode()
+        out["proof"] = change(at_index + 1, flipped)
     return out
 
 
@@ -147,7 +153,7 @@ def test_receipts_verify_in_the_page_as_in_python(live: Live, phone: Phone) -> N
             for (const [name, text] of Object.entries(cases)) {
                 const trust = {logKeys: keys.log, witnessKeys: keys.witnesses};
                 const r = await window.m.verifyReceipt(text, trust);
-                out[name] = {ok: r.ok, steps: r.steps.map((s) => s.key)};
+                out[name] = {ok: r.ok, steps: r.steps.map((s) => s.key), record: r.record};
             }
             return out;
         }""",
@@ -157,8 +163,14 @@ def test_receipts_verify_in_the_page_as_in_python(live: Live, phone: Phone) -> N
         assert results[name]["ok"] == _python_verdict(text, keys), name
         assert results[name]["ok"] == name.endswith("genuine"), (name, results[name])
     assert results["0: genuine"]["steps"] == [
-        "verify.record", "verify.included", "verify.logSigned", "verify.cosigned"
+        "verify.record", "verify.opened", "verify.included", "verify.logSigned", "verify.cosigned"
     ]  # fmt: skip
+    # The page opens the personal fields as Python does: the whole record, the rider's own.
+    for which in ("0", "1"):
+        opened = verify_receipt(cases[f"{which}: genuine"], keys["log"], keys["witnesses"], 1)
+        assert opened.opened and results[f"{which}: genuine"]["record"] == opened.record
+        assert opened.record["rider"] == RIDER and "personal" not in opened.record
+    assert results["0: altered opening"]["steps"][-1] == "verify.openingBad"
     assert results["0: altered record"]["steps"][-1] == "verify.rootMismatch"
     assert results["1: altered no cosignature"]["steps"][-1] == "verify.cosigMissing"
     assert results["1: altered log signature"]["steps"][-1] == "verify.logSigBad"

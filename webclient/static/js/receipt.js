@@ -5,11 +5,15 @@
 //   checkpoint = signed note; the log signs its text (Ed25519, key type 0x01), the
 //   witness signs "cosignature/v1\ntime <t>\n" + text (key type 0x04, 8-byte time first)
 //   key ID = SHA-256(name || 0x0A || type || public key)[:4]
+//   personal = hex SHA-256("farechain/personal-fields/v1" || 0x00 || salt || fields)
+//   (ledger/commitment.py): an owner's receipt opens it with an `opening` line
 // Every check returns a step {ok, key, vars} that the page says in plain words.
 
 import { b64decode, concat, equalBytes, hex, utf8 } from "./b64.js";
 
 const HEADER = "c2sp.org/tlog-proof@v1";
+const PERSONAL_DOMAIN = utf8("farechain/personal-fields/v1\0");
+const SALT_SIZE = 16;
 const EM_DASH = "\u2014";
 const subtle = () => globalThis.crypto.subtle;
 
@@ -53,6 +57,10 @@ export function parseReceipt(text) {
   let pos = 1;
   let extra = null;
   if (lines[pos]?.startsWith("extra ")) extra = b64decode(lines[pos++].slice(6), "extra");
+  let opening = null;
+  if (extra !== null && lines[pos]?.startsWith("opening ")) {
+    opening = b64decode(lines[pos++].slice(8), "opening");
+  }
   if (!lines[pos]?.startsWith("index ")) throw new Error("expected an 'index N' line");
   const indexText = lines[pos++].slice(6);
   if (!/^(0|[1-9][0-9]*)$/.test(indexText)) throw new Error("index: expected a decimal number");
@@ -63,7 +71,8 @@ export function parseReceipt(text) {
     proof.push(item);
   }
   if (pos >= lines.length - 1) throw new Error("expected a blank line and a checkpoint");
-  return { extra, index: BigInt(indexText), proof, checkpoint: lines.slice(pos + 1).join("\n") };
+  const checkpoint = lines.slice(pos + 1).join("\n");
+  return { extra, opening, index: BigInt(indexText), proof, checkpoint };
 }
 
 export function parseNote(note) {
@@ -120,6 +129,31 @@ function canonical(value) {
   return JSON.stringify(value);
 }
 
+// The record completed by its opening (salt || canonical personal fields), after checking
+// the opening hashes to the record's `personal` commitment; throws on a mismatch.
+export async function openRecord(record, opening) {
+  if (typeof record.personal !== "string") throw new Error("the record has no commitment");
+  if (opening.length <= SALT_SIZE) throw new Error("the opening is too short");
+  const salt = opening.slice(0, SALT_SIZE);
+  const personalBytes = opening.slice(SALT_SIZE);
+  const personalText = new TextDecoder("utf-8", { fatal: true }).decode(personalBytes);
+  const personal = JSON.parse(personalText);
+  if (personal === null || typeof personal !== "object" || Array.isArray(personal)) {
+    throw new Error("the opening does not hold an object");
+  }
+  if (canonical(personal) !== personalText) throw new Error("the opening is not canonical");
+  const digest = hex(await sha256(concat(PERSONAL_DOMAIN, salt, personalBytes)));
+  if (digest !== record.personal) throw new Error("the opening does not match the commitment");
+  const whole = { ...record };
+  delete whole.personal;
+  for (const [key, value] of Object.entries(personal)) {
+    const inner = whole[key];
+    const bothObjects = [inner, value].every((v) => v && typeof v === "object" && !Array.isArray(v));
+    whole[key] = bothObjects ? { ...inner, ...value } : value;
+  }
+  return whole;
+}
+
 // Check a receipt against the log's keys and the witnesses' keys (verifier key strings).
 // Returns {ok, record, steps}; each step is {ok, key, vars} for the page to put in words.
 export async function verifyReceipt(text, { logKeys, witnessKeys }) {
@@ -148,6 +182,14 @@ export async function verifyReceipt(text, { logKeys, witnessKeys }) {
     return fail("verify.malformed", { detail: error.message });
   }
   steps.push({ ok: true, key: "verify.record", vars: { type: record.type ?? "?" } });
+  if (receipt.opening !== null) {
+    try {
+      record = await openRecord(record, receipt.opening);
+    } catch (error) {
+      return fail("verify.openingBad", { detail: error.message });
+    }
+    steps.push({ ok: true, key: "verify.opened", vars: { rider: String(record.rider ?? "?") } });
+  }
 
   const leaf = await leafHash(receipt.extra);
   let root;

@@ -168,6 +168,8 @@ export const EN = {
   "verify.invoiceRecord": "The record: invoice {number}, total {total}.",
   "verify.otherRecord": "The record: a {type} record.",
   "verify.record": "The receipt carries the record in its canonical form (type {type}).",
+  "verify.opened": "The receipt opens the record's sealed personal fields (rider {rider}, stations, times): they match what the public ledger committed to. The public ledger itself shows none of them.",
+  "verify.openingBad": "The personal fields in the receipt do not match the record's commitment: {detail}",
   "verify.included": "The record's hash ({leaf}…) and {hashes} proof hashes lead to the root of the ledger at size {size}: it is record number {index}.",
   "verify.logSigned": "The log {name} (key {keyId}) signed that ledger state of size {size}.",
   "verify.cosigned": "The witness {name} cosigned it at {time}.",

@@ -168,6 +168,8 @@ export const ZH = {
   "verify.invoiceRecord": "记录内容：发票 {number}，金额 {total}。",
   "verify.otherRecord": "记录内容：{type} 记录。",
   "verify.record": "收据携带的记录格式规范（类型：{type}）。",
+  "verify.opened": "收据打开了记录中密封的个人信息（乘客 {rider}、车站、时间），与公开账本中的承诺一致；公开账本本身不显示这些信息。",
+  "verify.openingBad": "收据中的个人信息与记录的承诺不符：{detail}",
   "verify.included": "由记录算出的哈希（{leaf}…）经 {hashes} 个证明哈希，得到账本（共 {size} 条记录）签署的根哈希：这是其中第 {index} 号记录。",
   "verify.logSigned": "账本 {name}（密钥 {keyId}）签署了这个共 {size} 条记录的账本状态。",
   "verify.cosigned": "见证方 {name} 于 {time} 联署确认。",

@@ -1,6 +1,6 @@
 """tokens: rider and company tokens expire
 
-Revision 0009_tokens, after 0006_payments_indexes (re-chained by the integrator);
+Revision 0008_tokens, after 0007_privacy;
 written 2026-12-05.
 
 `riders.token_expires_at` and `companies.token_expires_at`: a token signs in until then
@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_tokens"
-down_revision = "0006_payments_indexes"
+revision = "0008_tokens"
+down_revision = "0007_privacy"
 branch_labels = None
 depends_on = None
 
