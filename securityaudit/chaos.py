@@ -133,11 +133,8 @@ def _recovery_check(
 
 def _what_is_missing(system: AuditedSystem, target: str) -> str:
     alive = system.pids(target)
-    return f"{len(alive)} {target} process(es) alive, taps answered {_probe(system)}"
-
-
-def _probe(system: AuditedSystem) -> str:
-    return str(call("GET", f"{system.url}/v1/ledger/blocks?limit=1", timeout_s=3).status)
+    probe = call("GET", f"{system.url}/v1/ledger/blocks?limit=1", timeout_s=3).status
+    return f"{len(alive)} {target} process(es) alive; GET /v1/ledger/blocks answered {probe}"
 
 
 def _client(system: AuditedSystem) -> redis.Redis | None:

@@ -21,6 +21,7 @@ class GroupResult:
     held: int = 0
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # figures and facts that fail nothing
+    skipped: str | None = None  # why the group could not run here (fails nothing)
 
     @property
     def tried(self) -> int:
@@ -61,7 +62,8 @@ def render_report(results: Sequence[GroupResult]) -> str:
     out += [line(row) for row in rows]
     out += ["-+-".join("-" * w for w in widths), line(total)]
     failures = [f"FAILED {r.name}: {failure}" for r in results for failure in r.failures]
-    notes = [f"note {r.name}: {note}" for r in results for note in r.notes]
+    notes = [f"skipped {r.name}: {r.skipped}" for r in results if r.skipped]
+    notes += [f"note {r.name}: {note}" for r in results for note in r.notes]
     if notes:
         out += ["", *notes]
     if failures:
@@ -70,5 +72,5 @@ def render_report(results: Sequence[GroupResult]) -> str:
 
 
 def exit_status(results: Sequence[GroupResult]) -> int:
-    """1 when any check failed (or a group tried nothing), else 0."""
-    return 1 if any(r.failures or r.tried == 0 for r in results) else 0
+    """1 when any check failed (or a group that ran tried nothing), else 0."""
+    return 1 if any(r.failures or (r.tried == 0 and not r.skipped) for r in results) else 0
