@@ -205,11 +205,21 @@ def access_probes(world: _World) -> list[Probe]:
                 )
     if world.title_id is not None:
         probes.append(
-            Probe("rider B deletes rider A's title", "DELETE", f"/v1/me/titles/{world.title_id}", world.rider_b)
+            Probe(
+                "rider B deletes rider A's title",
+                "DELETE",
+                f"/v1/me/titles/{world.title_id}",
+                world.rider_b,
+            )
         )
     if world.phone_id:
         probes += [
-            Probe("rider B revokes rider A's phone", "DELETE", f"/v1/me/phones/{world.phone_id}", world.rider_b),
+            Probe(
+                "rider B revokes rider A's phone",
+                "DELETE",
+                f"/v1/me/phones/{world.phone_id}",
+                world.rider_b,
+            ),
             Probe(
                 "rider B renews rider A's phone certificate",
                 "POST",
@@ -300,8 +310,16 @@ def _device_probes(world: _World) -> list[Probe]:
         ("a rider's token", world.rider_a),
         ("the tax officer's token", world.tax),
     ):
-        probes.append(Probe(f"{who} taps at a gate", "POST", f"/v1/devices/{gate['id']}/taps", token, tap))
         probes.append(
-            Probe(f"{who} reports a taxi trip", "POST", f"/v1/devices/{meter['id']}/trips", token, trip)
+            Probe(f"{who} taps at a gate", "POST", f"/v1/devices/{gate['id']}/taps", token, tap)
+        )
+        probes.append(
+            Probe(
+                f"{who} reports a taxi trip",
+                "POST",
+                f"/v1/devices/{meter['id']}/trips",
+                token,
+                trip,
+            )
         )
     return probes

@@ -148,8 +148,8 @@ def _stream_tip(system: AuditedSystem) -> bytes | None:
     if client is None:
         return None
     with contextlib.suppress(redis.RedisError), client:
-        newest = client.xrevrange(keys.STREAM, count=1)
-        return bytes(newest[0][0]) if newest else None  # type: ignore[index]
+        newest: list[tuple[bytes, dict[bytes, bytes]]] = client.xrevrange(keys.STREAM, count=1)  # type: ignore[assignment]
+        return newest[0][0] if newest else None
     return None
 
 
@@ -161,7 +161,11 @@ def _sealed_up_to(system: AuditedSystem, tip: bytes | None) -> bool:
     with contextlib.suppress(redis.RedisError), client:
         groups = client.xinfo_groups(keys.STREAM)
         delivered = next(
-            (g["last-delivered-id"] for g in groups if g["name"] in (keys.GROUP, keys.GROUP.encode())),
+            (
+                g["last-delivered-id"]
+                for g in groups
+                if g["name"] in (keys.GROUP, keys.GROUP.encode())
+            ),
             b"0-0",
         )
         if _stream_id(delivered) < _stream_id(tip):
@@ -192,9 +196,7 @@ def _drain(system: AuditedSystem, timeout_s: float) -> None:
 
 def _audit(system: AuditedSystem, load: TapLoad, from_height: int, result: GroupResult) -> None:
     expected = expect_ledger(read_journals(load.journal_dir))
-    engine = make_engine(
-        system.database_url or f"sqlite:///{system.sqlite_path}"
-    )
+    engine = make_engine(system.database_url or f"sqlite:///{system.sqlite_path}")
     try:
         check = audit_run(
             engine,

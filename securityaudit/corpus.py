@@ -32,9 +32,7 @@ def run_corpus(system: AuditedSystem) -> GroupResult:
     other_gate = next(g for g in gates if g["station"] != gates[0]["station"])
     meter = next(d for d in credentials["devices"] if d["kind"] == "meter")
     operator = credentials["operators"][0]
-    invoiced = next(
-        (r for r in riders if retitle_to_individual(system.url, r) is not None), None
-    )
+    invoiced = next((r for r in riders if retitle_to_individual(system.url, r) is not None), None)
     if invoiced is None:
         result.fail("setup: no rider had an invoice to re-title to an individual buyer")
     context = EdgeContext(

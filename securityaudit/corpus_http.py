@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from ridecodes.phone import Phone as Handset
@@ -22,7 +23,7 @@ from securityaudit.http import Answer, call
 from securityaudit.judges import must_be_refused, must_carry_allow
 from securityaudit.outcome import GroupResult
 
-__all__ = ["EdgeContext", "HUGE", "run_http_corpus"]
+__all__ = ["HUGE", "AllowHeader", "EdgeContext", "Refusal", "corpus_items", "run_http_corpus"]
 
 HUGE = 2**70  # beyond 64 bits: a database integer cannot hold it
 
@@ -40,11 +41,14 @@ class EdgeContext:
     operator_token: str
     _next: int = 0
 
-    def code(self, at: datetime) -> str:
-        """A fresh ride code of the next rider (each rider rides alone in the corpus)."""
+    def next_handset(self) -> Handset:
+        """The next rider's phone (each rider rides alone in the corpus)."""
         handset = self.handsets[self._next % len(self.handsets)]
         self._next += 1
-        return handset.code_text(int(at.timestamp()))
+        return handset
+
+    def code(self, at: datetime) -> str:
+        return self.next_handset().code_text(int(at.timestamp()))
 
     def device(self, device: dict[str, Any], route: str, body: bytes, content_type: str) -> Answer:
         return call(
@@ -73,20 +77,40 @@ def _taxi(ctx: EdgeContext, *, minutes: float, distance_m: Any, waiting_s: Any) 
 
 
 def run_http_corpus(ctx: EdgeContext, result: GroupResult) -> None:
-    for item in _items(ctx):
+    for item in corpus_items(ctx):
         item(result)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One corpus item: `send` must come back as a 4xx problem."""
+
+    label: str
+    send: Callable[[], Answer]
+
+    def __call__(self, result: GroupResult) -> None:
+        verdict = must_be_refused(self.send(), why=self.label)
+        result.check(verdict is None, verdict or "")
+
+
+@dataclass(frozen=True)
+class AllowHeader:
+    """One corpus item: a method a route does not have must get a 405 with `Allow`."""
+
+    base_url: str
+    method: str
+    path: str
+
+    def __call__(self, result: GroupResult) -> None:
+        answer = call(self.method, self.base_url + self.path)
+        verdict = must_carry_allow(answer, why=f"{self.method} {self.path}")
+        result.check(verdict is None, verdict or "")
 
 
 Item = Callable[[GroupResult], None]
 
 
-def _refused(label: str, send: Callable[[], Answer]) -> Item:
-    return lambda result: result.check(
-        (verdict := must_be_refused(send(), why=label)) is None, verdict or ""
-    )
-
-
-def _items(ctx: EdgeContext) -> list[Item]:
+def corpus_items(ctx: EdgeContext) -> list[Item]:
     base, rider, tax = ctx.base_url, ctx.rider_token, ctx.tax_token
     huge = str(HUGE)
     items: list[Item] = []
@@ -103,22 +127,18 @@ def _items(ctx: EdgeContext) -> list[Item]:
         (f"/v1/tax/invoices?after={huge}", tax),
         (f"/v1/operators/{ctx.operator_id}/reconciliations/{huge}", ctx.operator_token),
     ):
-        items.append(
-            _refused(
-                f"GET {path[:60]} (an integer beyond 64 bits)",
-                lambda p=path, t=token: call("GET", base + p, token=t),
-            )
-        )
+        label = f"GET {path[:60]} (an integer beyond 64 bits)"
+        items.append(Refusal(label, partial(call, "GET", base + path, token=token)))
     items.append(
-        _refused(
+        Refusal(
             "DELETE a title id beyond 64 bits",
-            lambda: call("DELETE", f"{base}/v1/me/titles/{huge}", token=rider),
+            partial(call, "DELETE", f"{base}/v1/me/titles/{huge}", token=rider),
         )
     )
     items.append(
-        _refused(
+        Refusal(
             "GET /v1/tax/invoices?issued_to=0 (not a date)",
-            lambda: call("GET", f"{base}/v1/tax/invoices?issued_to=0", token=tax),
+            partial(call, "GET", f"{base}/v1/tax/invoices?issued_to=0", token=tax),
         )
     )
     for name, text in (
@@ -127,10 +147,7 @@ def _items(ctx: EdgeContext) -> list[Item]:
         ("a byte-order mark", "\ufeffCo"),
     ):
         items.append(
-            _refused(
-                f"a title name with {name}",
-                lambda n=text: _create_title(base, rider, n),
-            )
+            Refusal(f"a title name with {name}", partial(_create_title, base, rider, text))
         )
     items += _device_items(ctx)
     for method, path in (
@@ -139,12 +156,7 @@ def _items(ctx: EdgeContext) -> list[Item]:
         ("GET", f"/v1/devices/{ctx.gate['id']}/taps"),
         ("PATCH", "/v1/tax/invoices"),
     ):
-        items.append(
-            lambda result, m=method, p=path: result.check(
-                (verdict := must_carry_allow(call(m, base + p), why=f"{m} {p}")) is None,
-                verdict or "",
-            )
-        )
+        items.append(AllowHeader(base, method, path))
     return items
 
 
@@ -157,83 +169,75 @@ def _create_title(base: str, rider: str, name: str) -> Answer:
     return answer
 
 
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body).encode()
+
+
+def _form(body: dict[str, Any]) -> bytes:
+    return "&".join(f"{k}={v}" for k, v in body.items()).encode()
+
+
+def _send_taxi(
+    ctx: EdgeContext,
+    content_type: str,
+    encode: Callable[[dict[str, Any]], bytes],
+    minutes: float,
+    distance_m: Any,
+    waiting_s: Any,
+) -> Answer:
+    body = _taxi(ctx, minutes=minutes, distance_m=distance_m, waiting_s=waiting_s)
+    return ctx.device(ctx.meter, "trips", encode(body), content_type)
+
+
+def _control(ctx: EdgeContext, result: GroupResult) -> None:
+    """A plausible taxi trip as JSON is accepted: the refusals below are for their flaw."""
+    answer = _send_taxi(ctx, "application/json", _json, 20, 6000, 60)
+    result.check(
+        answer.status == 202,
+        f"control: a plausible taxi trip as JSON expected 202, got {answer.brief()}",
+    )
+
+
 def _device_items(ctx: EdgeContext) -> list[Item]:
-    items: list[Item] = []
-
-    def control(result: GroupResult) -> None:
-        body = json.dumps(_taxi(ctx, minutes=20, distance_m=6000, waiting_s=60)).encode()
-        answer = ctx.device(ctx.meter, "trips", body, "application/json")
-        result.check(
-            answer.status == 202,
-            f"control: a plausible taxi trip as JSON expected 202, got {answer.brief()}",
-        )
-
-    items.append(control)
-    for label, content_type, encode in (
-        ("a taxi trip sent as text/plain", "text/plain", lambda b: json.dumps(b).encode()),
-        (
-            "a taxi trip sent as a form",
-            "application/x-www-form-urlencoded",
-            lambda b: "&".join(f"{k}={v}" for k, v in b.items()).encode(),
-        ),
-    ):
-        items.append(
-            _refused(
-                label,
-                lambda c=content_type, e=encode: ctx.device(
-                    ctx.meter, "trips", e(_taxi(ctx, minutes=20, distance_m=6000, waiting_s=60)), c
-                ),
-            )
-        )
-    for label, distance, waiting in (
-        ('"distance_m": "5000" (a string for an integer)', "5000", 60),
-        ('"distance_m": true', True, 60),
-        ('"waiting_s": 60.0 (a float for an integer)', 6000, 60.0),
-    ):
-        items.append(
-            _refused(
-                label,
-                lambda d=distance, w=waiting: ctx.device(
-                    ctx.meter,
-                    "trips",
-                    json.dumps(_taxi(ctx, minutes=20, distance_m=d, waiting_s=w)).encode(),
-                    "application/json",
-                ),
-            )
-        )
-    for label, minutes, distance, waiting in (
-        ("a taxi trip of 900 km in 40 minutes", 40, 900_000, 0),
-        ("a taxi meter waiting 86400 s on a 19-minute trip", 19, 8000, 86_400),
-        ("a taxi trip that ends before it starts", -30, 5000, 0),
-    ):
-        items.append(
-            _refused(
-                label,
-                lambda m=minutes, d=distance, w=waiting: ctx.device(
-                    ctx.meter,
-                    "trips",
-                    json.dumps(_taxi(ctx, minutes=m, distance_m=d, waiting_s=w)).encode(),
-                    "application/json",
-                ),
-            )
-        )
-    items.append(_refused("a metro exit timed 30 minutes before its entry", lambda: _exit_before(ctx)))
+    json_type = "application/json"
+    items: list[Item] = [partial(_control, ctx)]
+    cases: list[tuple[str, str, Callable[[dict[str, Any]], bytes], float, Any, Any]] = [
+        ("a taxi trip sent as text/plain", "text/plain", _json, 20, 6000, 60),
+        ("a taxi trip sent as a form", "application/x-www-form-urlencoded", _form, 20, 6000, 60),
+        ('"distance_m": "5000" (a string for an integer)', json_type, _json, 20, "5000", 60),
+        ('"distance_m": true', json_type, _json, 20, True, 60),
+        ('"waiting_s": 60.0 (a float for an integer)', json_type, _json, 20, 6000, 60.0),
+        ("a taxi trip of 900 km in 40 minutes", json_type, _json, 40, 900_000, 0),
+        ("a taxi meter waiting 86400 s on a 19-minute trip", json_type, _json, 19, 8000, 86_400),
+        ("a taxi trip that ends before it starts", json_type, _json, -30, 5000, 0),
+    ]
+    for label, content_type, encode, minutes, distance, waiting in cases:
+        send = partial(_send_taxi, ctx, content_type, encode, minutes, distance, waiting)
+        items.append(Refusal(label, send))
+    items.append(
+        Refusal("a metro exit timed 30 minutes before its entry", partial(_exit_before, ctx))
+    )
     return items
 
 
 def _exit_before(ctx: EdgeContext) -> Answer:
-    """An entry now-5 min, then (same rider) an exit timed 30 minutes earlier."""
+    """An entry 5 minutes ago, then (same rider) an exit timed 30 minutes earlier."""
     entered = datetime.now(UTC) - timedelta(minutes=5)
-    handset = ctx.handsets[ctx._next % len(ctx.handsets)]
-    ctx._next += 1
-    for device, kind, at in ((ctx.gate, "entry", entered), (ctx.other_gate, "exit", entered - timedelta(minutes=30))):
+    handset = ctx.next_handset()
+    answer = Answer(0, {}, b"")
+    for device, kind, at in (
+        (ctx.gate, "entry", entered),
+        (ctx.other_gate, "exit", entered - timedelta(minutes=30)),
+    ):
         body = {
             "event_id": _event_id(),
             "ride_code": handset.code_text(int(at.timestamp())),
             "kind": kind,
             "at": at.isoformat(),
         }
-        answer = ctx.device(device, "taps", json.dumps(body).encode(), "application/json")
+        answer = ctx.device(device, "taps", _json(body), "application/json")
         if kind == "entry" and answer.status != 202:
-            return Answer(599, {}, f"control: the entry expected 202, got {answer.brief()}".encode())
+            return Answer(
+                599, {}, f"control: the entry expected 202, got {answer.brief()}".encode()
+            )
     return answer

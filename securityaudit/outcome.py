@@ -55,7 +55,10 @@ def render_report(results: Sequence[GroupResult]) -> str:
     widths = [max(len(row[i]) for row in [header, *rows, total]) for i in range(4)]
 
     def line(cells: Iterable[str]) -> str:
-        parts = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        parts = [
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
         return " | ".join(parts)
 
     out = [line(header), "-+-".join("-" * w for w in widths)]

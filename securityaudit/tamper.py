@@ -64,9 +64,7 @@ def flip_one_byte(value: object) -> object:
     raise TypeError(f"expected int, bytes or str to flip, got {type(value).__name__}")
 
 
-def run_tamper(
-    database: Path, var_dir: Path, work_dir: Path, *, every_column: bool
-) -> GroupResult:
+def run_tamper(database: Path, var_dir: Path, work_dir: Path, *, every_column: bool) -> GroupResult:
     result = GroupResult("tamper")
     pristine = work_dir / "pristine.sqlite3"
     pristine.unlink(missing_ok=True)
