@@ -22,7 +22,7 @@ from loadtest.system import free_port
 from securityaudit.chaos import ChaosOptions
 from securityaudit.fuzz import FuzzPlan
 from securityaudit.outcome import GroupResult, exit_status, render_report
-from securityaudit.system import SystemBox, start_audited_system
+from securityaudit.system import SystemBox, restart, start_audited_system
 
 __all__ = ["GROUPS", "AuditPlan", "run_audit"]
 
@@ -106,6 +106,8 @@ def _live_group(name: str, box: SystemBox, plan: AuditPlan) -> GroupResult:
     from securityaudit.corpus import run_corpus
     from securityaudit.fuzz import roles_from_credentials, run_fuzz
 
+    if not box.system.alive:  # an earlier group left it down: start it again
+        box.system = restart(box.system)
     system = box.system
     if name == "chaos":
         return run_chaos(box, plan.chaos)

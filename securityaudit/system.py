@@ -75,11 +75,15 @@ class AuditedSystem:
         return system_env(self.var_dir, self.database_url, self.redis_url())
 
     def pids(self, role: str) -> list[int]:
-        """The live processes of a role: its pid file if there is one, else the command lines."""
+        """The live processes of a role: its pid file if there is one, else the command lines.
+
+        The API's are always its workers, found in the process tree: its pid file would
+        name the uvicorn process that forks them.
+        """
         pid_file = self.var_dir / "run" / f"{role}.pid"
         with contextlib.suppress(OSError, ValueError):
             pid = int(pid_file.read_text().split()[0])
-            if psutil.pid_exists(pid):
+            if role != "api" and psutil.pid_exists(pid):
                 return [pid]
         found = []
         with contextlib.suppress(psutil.Error):
@@ -199,13 +203,20 @@ def wait_ready(system: AuditedSystem, timeout_s: float) -> None:
 
 
 def _kill_leftovers(work_dir: Path) -> None:
-    """Children a killed supervisor left behind: they inherited its FARECHAIN_VAR_DIR."""
+    """Children a killed supervisor left behind: they inherited its FARECHAIN_VAR_DIR,
+    or (Redis, whose process title overwrites its environment) run in a directory of it."""
     mine = str(work_dir / "var")
-    for proc in psutil.process_iter(["pid", "environ"]):
+    killed = []
+    for proc in psutil.process_iter(["pid", "environ", "cwd"]):
         with contextlib.suppress(psutil.Error):
             environ = proc.info.get("environ") or {}
-            if proc.pid != os.getpid() and environ.get("FARECHAIN_VAR_DIR") == mine:
+            cwd = proc.info.get("cwd") or ""
+            ours = environ.get("FARECHAIN_VAR_DIR") == mine or cwd.startswith(mine + os.sep)
+            if proc.pid != os.getpid() and ours:
                 proc.kill()
+                killed.append(proc)
+    # Gone, not just signalled: a Redis still dying would still hold its socket and AOF.
+    psutil.wait_procs(killed, timeout=10)
 
 
 @dataclass
