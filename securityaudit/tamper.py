@@ -100,7 +100,7 @@ def run_tamper(database: Path, var_dir: Path, work_dir: Path, *, every_column: b
             problem is not None,
             f"{table}.{column}: one byte changed ({changed}) and farechain verify passed",
         )
-        copy.unlink()
+        _remove(copy)
     copy = work_dir / "rolled-back.sqlite3"
     shutil.copyfile(pristine, copy)
     _roll_back_last_block(copy)
@@ -109,8 +109,15 @@ def run_tamper(database: Path, var_dir: Path, work_dir: Path, *, every_column: b
         "the last block rolled back consistently (records, rows, nodes, head) and "
         "farechain verify passed; expected it to compare with a checkpoint kept elsewhere",
     )
-    copy.unlink(missing_ok=True)
+    _remove(copy)
+    _remove(pristine)
     return result
+
+
+def _remove(database: Path) -> None:
+    """The copy and the -wal and -shm files its verify left (its engine set WAL mode)."""
+    for suffix in ("", "-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
