@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 import fare
 from farechain.db import create_schema
 from farechain.settings import Settings
+from farechain.stream_key import stream_mac_key
 from gates import keys, stream
 from ledger import keyfiles
 from ledger.store import LedgerWriter
@@ -63,7 +64,8 @@ def bench_batcher(
             credentials_path=workdir / "demo-credentials.json",
         ).credentials
     client.delete(keys.STREAM)
-    filled_s = _prefill(client, world, events, random.Random(seed_value))
+    stream_key = stream_mac_key(settings)
+    filled_s = _prefill(client, world, events, random.Random(seed_value), stream_key)
     signers = keyfiles.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
     batcher = Batcher(
         client=client,
@@ -72,6 +74,7 @@ def bench_batcher(
             book=book, writer=LedgerWriter(origin=settings.ledger.origin, signers=signers)
         ),
         limits=BatcherLimits(block_max_events, block_max_wait_ms, reclaim_idle_ms=600_000),
+        stream_key=stream_key,
     )
     me = psutil.Process()
     rss_before = me.memory_info().rss
@@ -102,7 +105,10 @@ def bench_batcher(
     return figures
 
 
-def _prefill(client: redis.Redis, world: dict[str, Any], n: int, rng: random.Random) -> float:
+def _prefill(
+    client: redis.Redis, world: dict[str, Any], n: int, rng: random.Random, stream_key: bytes
+) -> float:
+    """`n` trip-ends on the stream, sealed as the edge seals them (the batcher checks)."""
     gates = [d for d in world["devices"] if d["kind"] == "gate"]
     validators = [d for d in world["devices"] if d["kind"] == "validator"]
     meters = [d for d in world["devices"] if d["kind"] == "meter"]
@@ -135,7 +141,7 @@ def _prefill(client: redis.Redis, world: dict[str, Any], n: int, rng: random.Ran
             end["distance_m"] = rng.randrange(1_000, 30_000)
             end["waiting_s"] = rng.randrange(0, 600)
             event = {"rider": rider, "mode": "taxi", "start": None, "end": end}
-        pipe.xadd(keys.STREAM, stream.encode_event(event))  # type: ignore[arg-type]
+        pipe.xadd(keys.STREAM, stream.encode_event(event, stream_key))  # type: ignore[arg-type]
         if i % 1000 == 999:
             pipe.execute()
     pipe.execute()

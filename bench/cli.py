@@ -2,6 +2,7 @@
 
     farechain bench all                      # every stage at modest sizes
     farechain bench batcher --events 50000 --db sqlite --db postgresql
+    farechain bench takeover --events 200 --rounds 3
     farechain bench proofs --sizes 10000,100000,1000000
     farechain bench pricing | merkle | invoice | ridecodes
     farechain bench ingest --taps-per-s 4000 --for 30s --workers 2
@@ -91,6 +92,30 @@ def batcher(
                     block_max_events=block_max_events,
                 )
             _report(f"batcher[{kind}]", figures, json_path)
+
+    _with_workdir(run)
+
+
+@app.command()
+def takeover(
+    events: Annotated[int, typer.Option(help="trip-ends the killed batcher had read")] = 200,
+    rounds: Annotated[int, typer.Option(help="kills per successor kind")] = 3,
+    db: DbOption = None,
+    postgres: PostgresOption = "postgresql://postgres@127.0.0.1:5432/postgres",
+    json_path: JsonOption = None,
+) -> None:
+    """A batcher killed with trip-ends read: seconds until a successor holds the lease and
+    has sealed them (in this process, and as a restarted `farechain batcher`)."""
+    from bench.databases import bench_database, bench_redis
+    from bench.takeover import bench_takeover
+
+    def run(workdir: Path) -> None:
+        for kind in db or ["sqlite"]:
+            with bench_database(kind, workdir, postgres) as url, bench_redis(workdir) as redis_url:
+                figures = bench_takeover(
+                    url, redis_url, workdir / kind, events=events, rounds=rounds
+                )
+            _report(f"takeover[{kind}]", figures, json_path)
 
     _with_workdir(run)
 

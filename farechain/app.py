@@ -21,6 +21,7 @@ import webclient
 from farechain import ride_codes
 from farechain.payments_setup import make_policy, make_provider
 from farechain.settings import Settings
+from farechain.stream_key import stream_mac_key
 from gates import api as gates_api
 from gates.edge import DeviceEdge
 from gates.script_runner import ScriptRunner
@@ -58,6 +59,7 @@ def make_tap_desk(
         ),
         station_operators={s.id: s.operators for s in network.stations.values()},
         ride_codes=ride_codes.verifier_source(settings),
+        stream_key=stream_mac_key(settings),
     )
 
 

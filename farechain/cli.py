@@ -75,6 +75,7 @@ def up(
 @app.command()
 def batcher() -> None:
     """Run the batcher (the ledger's single writer) until SIGTERM."""
+    from farechain.stream_key import stream_mac_key
     from ledger.store import LedgerWriter
     from storage.engine import make_engine
     from trips.batcher import Batcher, BatcherLimits
@@ -101,6 +102,7 @@ def batcher() -> None:
         engine=engine,
         sealer=sealer,
         limits=limits,
+        stream_key=stream_mac_key(settings),
     )
     worker.run(_stop_on_signals())
 
@@ -140,12 +142,14 @@ def sweeper() -> None:
 def verify() -> None:
     """Recompute every record hash, Merkle node, block root, signature and chain link."""
     from payments.records import balance_delta
-    from storage.engine import make_engine
+    from storage.engine import make_engine, snapshot_session
     from trips.audit import audit
 
     settings = _settings()
     engine = make_engine(settings.database_url_or_default)
-    with Session(engine) as session:
+    # One snapshot: the batcher commits blocks meanwhile, and a block committed between
+    # two of the audit's reads would look like records without a block or rows.
+    with snapshot_session(engine) as session:
         report = audit(
             session,
             verifier_keys=keyfiles.load_verifier_keys(settings.ledger_public_keys_path),

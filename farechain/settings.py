@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,10 @@ class GateSettings(BaseModel):
     # of turning into two incomplete ones.
     journey_timeout_min: int = Field(default=240, ge=1)
     sweep_interval_s: float = Field(default=5.0, gt=0)
+    # The key the edge seals each tap with and the batcher checks (gates/stream.py):
+    # base64url of 32+ random bytes. Unset: <var_dir>/keys/stream.key, made on first use.
+    # Every API process and the batcher need the same one.
+    stream_mac_key: SecretStr | None = None
 
 
 class RideCodeSettings(BaseModel):
@@ -153,6 +157,11 @@ class Settings(BaseSettings):
     def witness_keys_path(self) -> Path:
         """The verifier keys of the witnesses whose cosignatures the log accepts."""
         return self.var_dir / "keys" / "witnesses.pub"
+
+    @property
+    def stream_key_path(self) -> Path:
+        """The stream MAC key, when FARECHAIN_GATES__STREAM_MAC_KEY does not give it."""
+        return self.var_dir / "keys" / "stream.key"
 
     @property
     def ride_issuer_key_path(self) -> Path:

@@ -4,13 +4,16 @@ Starts (or uses) Redis and the database, seeds the demo world, then runs the API
 workers, the batcher and the sweeper as child processes. Each child has a session of its
 own so Ctrl-C reaches only this supervisor, which stops them in order: the API first
 (no new taps), then the sweeper, then the batcher (it finishes its block), Redis last.
+
+A child that dies is restarted (farechain.children: backoff, one log line each), the
+embedded Redis too, on the same address with its data; the API answers 503 while Redis
+is down and recovers by itself. Pid files in var/run/ name every child.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -21,35 +24,41 @@ from sqlalchemy.orm import Session
 
 import fare
 from farechain import ride_codes
+from farechain.children import ProcessChild, RedisChild, Supervision
 from farechain.migrate import upgrade
 from farechain.payments_setup import sign_demo_agreements
 from farechain.settings import Settings
+from farechain.stream_key import stream_mac_key
 from ledger import keyfiles
 from operators.seed import add_demo_accounts
 from storage.engine import make_engine
-from storage.redis_server import EmbeddedRedis
+from storage.private_files import make_private_dir
+from storage.redis_server import EmbeddedRedis, redacted
 from trips.seed import seed
 
 TAX_WITNESS = "tax.example/witness"
 
 
 def run_system(settings: Settings, *, riders: int) -> int:
-    var = settings.var_dir.resolve()
-    var.mkdir(parents=True, exist_ok=True)
+    # Everything the system and its children write (keys, database, Redis's files,
+    # invoices, logs) is its user's alone; ./run sets the same umask for the shell.
+    os.umask(0o077)
+    var = make_private_dir(settings.var_dir.resolve())
     embedded = None
     redis_url = settings.redis_url
+    supervision = Supervision(var / "run")
     if not redis_url:
         embedded = EmbeddedRedis(var / "redis")
         redis_url = embedded.start()
-        print(f"embedded Redis (AOF on) at {redis_url}, data in {embedded.data_dir}")
+        print(f"embedded Redis (AOF on) at {redacted(redis_url)}, data in {embedded.data_dir}")
     database_url = settings.database_url_or_default
-    children: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
         engine = make_engine(database_url)
         schema = upgrade(engine)  # before any child starts: they expect the newest schema
         if schema.before != schema.after:
             print(f"database: {schema.describe()}", flush=True)
         keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
+        stream_mac_key(settings)  # made once here, before the API and batcher both need it
         witness_key = _ensure_tax_witness(settings)
         client = redis.Redis.from_url(redis_url)
         credentials = var / "demo-credentials.json"
@@ -120,17 +129,20 @@ def run_system(settings: Settings, *, riders: int) -> int:
             "settler": [sys.executable, "-m", "farechain.cli", "operators", "settler"],
         }
         for name, command in commands.items():
-            children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
+            supervision.start(ProcessChild(name, command, env))
+        if embedded is not None and embedded.pid is not None:
+            supervision.adopt(RedisChild(embedded), embedded.pid)  # stopped last
         print(
             f"farechain is up on http://{server.host}:{server.port} "
             f"(API docs at /docs); credentials in {credentials}; Ctrl-C stops it",
             flush=True,
         )
-        return _wait(children)
+        _watch(supervision)
+        return 0
     finally:
-        _stop(children)
+        supervision.stop_all()
         if embedded is not None:
-            embedded.stop()
+            embedded.stop()  # when it failed before it was adopted
         print("farechain stopped; state kept in", var)
 
 
@@ -148,27 +160,11 @@ def _ensure_tax_witness(settings: Settings) -> Path:
     return path
 
 
-def _wait(children: list[tuple[str, subprocess.Popen[bytes]]]) -> int:
+def _watch(supervision: Supervision) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(0.5):
-        for name, child in children:
-            if child.poll() is not None:
-                print(f"{name} exited with {child.returncode}; stopping", file=sys.stderr)
-                return 1
-    return 0
-
-
-def _stop(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
-    for _, child in children:  # started in the order witness, api, sweeper, batcher, settler
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+    supervision.watch(stop)
 
 
 def wait_for_http(url: str, timeout_s: float = 30.0) -> None:

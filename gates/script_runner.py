@@ -31,6 +31,7 @@ from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection, 
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
 from gates.coalescing import CoalescingTransport
+from storage.redis_server import redacted
 
 __all__ = ["ScriptRunner"]
 
@@ -46,7 +47,7 @@ class ScriptRunner:
 
     def __init__(self, url: str, script: str, *, reply_timeout_s: float = 5.0) -> None:
         self._options = _connection_options(url)
-        self._url = url
+        self._url = redacted(url)  # for messages only: they end up in logs
         self._script = script.encode()
         self._sha = hashlib.sha1(self._script).hexdigest().encode()
         self._reply_timeout_s = reply_timeout_s

@@ -82,9 +82,12 @@ class TapDesk:
         limits: TapLimits,
         station_operators: Mapping[str, frozenset[str]],
         ride_codes: Callable[[], RideCodeCheck],
+        stream_key: bytes,
     ) -> None:
-        """`ride_codes` gives the verifier of the issuer keys in force (cheap to call)."""
+        """`ride_codes` gives the verifier of the issuer keys in force (cheap to call);
+        `stream_key` seals each tap for the batcher (gates/stream.py)."""
         self._redis = client
+        self._stream_key = stream_key
         self._ride_codes = ride_codes
         self._script = taps_script
         self._limits = limits
@@ -162,6 +165,11 @@ class TapDesk:
         rider = code.rider
         now_ms = int(time.time() * 1000)
         body["received_ms"] = now_ms
+        # Sealed here, not around the XADD: the script builds the entry from this tap
+        # and, for an exit, the entry tap it stored, and Lua has no HMAC. Each tap
+        # carries its own MAC through the script, so the tap stays one round trip.
+        slot: stream.Slot = "start" if kind == "entry" else "end"
+        sealed = stream.seal_tap(body, rider=rider, mode=mode, slot=slot, key=self._stream_key)
         digest = hashlib.sha256(fingerprint.encode()).hexdigest()
         reply = await self._script(
             [
@@ -178,7 +186,7 @@ class TapDesk:
                 digest,
                 kind,
                 rider,
-                orjson.dumps(body),
+                sealed,
                 now_ms,
                 self._limits.idempotency_ttl_h * 3600,
                 mode,

@@ -8,6 +8,7 @@
 --       6 idempotency ttl s, 7 mode (metro|bus|taxi), 8 the stream's event field,
 --       9 certificate serial (hex), 10 nonce ttl s
 -- The event's JSON shape is gates/stream.py's contract. A refused tap writes nothing.
+-- ARGV[4] is sealed (it carries the edge's MAC, gates/stream.py): copy it, never edit it.
 local seen = redis.call('GET', KEYS[1])
 if seen then return {'replay', seen} end
 if redis.call('ZSCORE', KEYS[6], ARGV[9]) then return {'error', 'revoked'} end

@@ -4,7 +4,11 @@ It reads the ledger records appended since the run began (trip, charge and invoi
 records, the truth) and the projection rows riders and the tax bureau read (trips,
 invoices), and checks them against `journal.Expectations`:
 - every trip-end the generator saw accepted has exactly one trip record, one charge
-  record, one invoice record, one trip row and one invoice row;
+  record, one trip row and one first invoice, each with its row; after that first
+  invoice a trip may carry a chain of credit notes each followed by the invoice that
+  re-titles it (original -> credit note -> new invoice -> ...), each with its row, so
+  that at most one invoice is live. Two invoices without a credit note between them
+  are a double;
 - a trip-end whose fate the generator does not know has at most one of each;
 - a refused request left nothing, and no other trip of this run appears.
 It also measures each trip's lag: from the tap's arrival at the API (`received_ms`, kept
@@ -78,8 +82,15 @@ def audit_run(
 ) -> LedgerCheck:
     """Check the blocks above `from_height` against `expected` (ids start with id_prefix)."""
     check = LedgerCheck()
-    records: dict[str, Counter[str]] = {k: Counter() for k in ("trip", "charge", "invoice")}
-    rows: dict[str, Counter[str]] = {"trips": Counter(), "invoices": Counter()}
+    # "invoice" counts first invoices only; re-titles' invoices are "reissue".
+    records: dict[str, Counter[str]] = {
+        k: Counter() for k in ("trip", "charge", "invoice", "credit_note", "reissue")
+    }
+    rows: dict[str, Counter[str]] = {
+        "trips": Counter(),
+        "invoices": Counter(),
+        "credit_notes": Counter(),
+    }
     with engine.connect() as connection:
         blocks = connection.execute(
             text("SELECT height, created_at, first_index FROM blocks WHERE height > :h"),
@@ -93,7 +104,7 @@ def audit_run(
         result = connection.execution_options(yield_per=5_000).execute(
             text(
                 "SELECT type, body, block_height FROM ledger_records "
-                "WHERE idx >= :i AND type IN ('trip', 'charge', 'invoice')"
+                "WHERE idx >= :i AND type IN ('trip', 'charge', 'invoice', 'credit_note')"
             ),
             {"i": first_index},
         )
@@ -102,6 +113,8 @@ def audit_run(
             event_id = record["event_id"] if kind == "trip" else record["trip_event_id"]
             if not event_id.startswith(id_prefix):
                 continue
+            if kind == "invoice" and record.get("replaces"):
+                kind = "reissue"
             records[kind][event_id] += 1
             if kind == "trip":
                 tap = record["end"] or record["start"]
@@ -112,11 +125,14 @@ def audit_run(
                 if seen is not None:
                     check.lag_commit_ms.append(seen - received)
                     check.lag_points.append((seen, seen - received))
-        for table, column in (("trips", "event_id"), ("invoices", "trip_event_id")):
-            sql = f"SELECT {column} FROM {table} WHERE record_index >= :i"
-            for (event_id,) in connection.execute(text(sql), {"i": first_index}):
-                if event_id.startswith(id_prefix):
-                    rows[table][event_id] += 1
+        sql = "SELECT event_id FROM trips WHERE record_index >= :i"
+        for (event_id,) in connection.execute(text(sql), {"i": first_index}):
+            if event_id.startswith(id_prefix):
+                rows["trips"][event_id] += 1
+        sql = "SELECT trip_event_id, kind FROM invoices WHERE record_index >= :i"
+        for event_id, kind in connection.execute(text(sql), {"i": first_index}):
+            if event_id.startswith(id_prefix):
+                rows["credit_notes" if kind == "credit_note" else "invoices"][event_id] += 1
     check.trips_on_ledger = sum(records["trip"].values())
     _compare(check, expected, records, rows)
     if check.lost and client is not None:
@@ -130,28 +146,52 @@ def _compare(
     records: Mapping[str, Counter[str]],
     rows: Mapping[str, Counter[str]],
 ) -> None:
-    counters = [*records.values(), *rows.values()]
+    # One each: the re-title chain's records and rows are judged by _chain.
+    once = [records["trip"], records["charge"], records["invoice"], rows["trips"]]
     trips = records["trip"]
     for event_id in sorted(expected.exactly_once):
         check.checked += 1
         n = trips[event_id]
+        chain = _chain(event_id, records, rows)
         if n == 0:
             check.lost.append(event_id)
-        elif n > 1:
+        elif n > 1 or chain == "double" or any(c[event_id] > 1 for c in once):
             check.duplicated.append(event_id)
-        elif any(c[event_id] != 1 for c in counters):
+        elif chain == "broken" or any(c[event_id] != 1 for c in once):
             check.incomplete_records.append(event_id)
     for event_id in sorted(expected.at_most_once):
-        counts = {c[event_id] for c in counters}
-        if max(counts) > 1:
+        counts = {c[event_id] for c in once}
+        chain = _chain(event_id, records, rows)
+        if max(counts) > 1 or chain == "double":
             check.duplicated.append(event_id)
-        elif len(counts) > 1:
+        elif len(counts) > 1 or chain == "broken":
             check.incomplete_records.append(event_id)
+    everything = [*records.values(), *rows.values()]
     for event_id in sorted(expected.absent):
-        if any(c[event_id] for c in counters):
+        if any(c[event_id] for c in everything):
             check.refused_but_present.append(event_id)
     known = expected.exactly_once | expected.at_most_once
-    check.unexpected = sorted(_ids(counters) - known - expected.absent)
+    check.unexpected = sorted(_ids(everything) - known - expected.absent)
+
+
+def _chain(
+    event_id: str, records: Mapping[str, Counter[str]], rows: Mapping[str, Counter[str]]
+) -> str:
+    """A trip's invoices after its first: "ok", "double" (two live invoices) or "broken".
+
+    Each re-title writes a credit note, then the new invoice; a credit note alone (a
+    refund) leaves none live. So the credit notes number the re-issues or one more, and
+    each record has its row.
+    """
+    credits, reissues = records["credit_note"][event_id], records["reissue"][event_id]
+    if reissues > credits:
+        return "double"
+    issued = records["invoice"][event_id] + reissues
+    if credits > reissues + 1 or credits > issued:
+        return "broken"
+    if rows["invoices"][event_id] != issued or rows["credit_notes"][event_id] != credits:
+        return "broken"
+    return "ok"
 
 
 def _ids(counters: Iterable[Counter[str]]) -> set[str]:

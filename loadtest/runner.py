@@ -45,6 +45,7 @@ from loadtest.stats import (
 from loadtest.summary import PaymentFigures, Summary
 from loadtest.system import StartedSystem, free_port, start_system, system_env
 from storage.engine import make_engine
+from storage.private_files import create_private
 
 _LOCUST_START_S = 2.0  # Locust's start-up; the plan's clock starts after it
 # A path, not an import: importing Locust monkey-patches the process for gevent.
@@ -166,7 +167,8 @@ def _run(
     exclude.write_text("".join(f"{r.decode()}\n" for r in still_open), encoding="utf-8")
     (run_dir / "plan.json").write_text(json.dumps({**plan.to_json(), "users": users}))
     meta = RunMeta(f"lt{tag}-", head.height, str(var_dir), redis_url, database_url)
-    (run_dir / "run.json").write_text(json.dumps(asdict(meta)))
+    # 0600: the Redis URL in it carries the password.
+    create_private(run_dir / "run.json", json.dumps(asdict(meta)))
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "-u", str(users), "-r", str(max(1, users)), "-t", f"{math.ceil(plan.duration_s)}s",

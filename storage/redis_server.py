@@ -3,25 +3,38 @@
 Used when no REDIS_URL is set, so a bare machine runs the whole system. AOF is on
 (fsync every second) and the data lives under the given directory, so an accepted tap
 survives a restart of Redis or of the whole system.
+
+It listens on the loopback and a 0700 Unix socket, and both ask for a password: any
+local user can reach a loopback port, and one who could XADD to the trip-end stream or
+edit the deny list would not need a device. The password is generated once into
+`<data_dir>/password` (0600) and kept across restarts, so a client's URL stays valid
+while Redis restarts; the server reads it from its standard input, so it never shows in
+`ps`. The URLs this class hands out carry it; `redacted` hides it for printing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import secrets
 import socket
 import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from storage.private_files import load_or_create_secret, make_private_dir, tighten
+
 # sockaddr_un holds 108 bytes with the final NUL; keep clear of the edge.
 _MAX_SOCKET_PATH = 100
+# What secrets.token_urlsafe makes: safe in a URL and in a config line without quoting.
+_PASSWORD = re.compile(r"[A-Za-z0-9_-]{32,}")
 
 
 def redis_binary() -> Path:
@@ -37,7 +50,12 @@ class EmbeddedRedis:
         self.data_dir = data_dir.resolve()
         self.port = 0
         self.options = list(options)
+        self.password = ""  # read or made by start()
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def password_path(self) -> Path:
+        return self.data_dir / "password"
 
     @property
     def socket_path(self) -> Path | None:
@@ -57,11 +75,15 @@ class EmbeddedRedis:
         if path is None:
             return self.tcp_url
         # redis-py unquotes the path: a '%', '?' or '#' in the directory must be quoted.
-        return f"unix://{quote(os.fspath(path))}?db=0"
+        return f"unix://{self._login}{quote(os.fspath(path))}?db=0"
 
     @property
     def tcp_url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self._login}127.0.0.1:{self.port}/0"
+
+    @property
+    def _login(self) -> str:
+        return f":{self.password}@" if self.password else ""
 
     @property
     def pid(self) -> int | None:
@@ -70,6 +92,10 @@ class EmbeddedRedis:
             return None
         return self._process.pid
 
+    def exit_code(self) -> int | None:
+        """The server's exit status once it has exited; None while it runs."""
+        return None if self._process is None else self._process.poll()
+
     def start(self, timeout_s: float = 10.0, load_timeout_s: float = 600.0) -> str:
         """Start the server and return its URL once it serves.
 
@@ -77,10 +103,15 @@ class EmbeddedRedis:
         reading its append-only file (a 350 MB one took 13 s here) and is waited for up
         to `load_timeout_s`. A server that does not come up is stopped, not left behind.
         """
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        make_private_dir(self.data_dir)
+        # Files an older version left 0644; what the server creates now is private anyway.
+        tighten([self.data_dir / "redis.log", *self.data_dir.glob("appendonly*")])
+        self.password = self._load_password()
+        # Started again (it died): the same port, where its clients will reconnect.
+        self.port = self.port or _free_port()
         args = [
             str(redis_binary()),
+            "-",  # read the configuration from stdin first: the password
             "--bind",
             "127.0.0.1",
             "--port",
@@ -107,14 +138,37 @@ class EmbeddedRedis:
             *self.options,
         ]
         # A session of its own: Ctrl-C reaches the supervisor, which stops Redis last.
-        self._process = subprocess.Popen(args, start_new_session=True)
+        # umask 077: the append-only files, the log and the socket it creates are private.
+        # Its stdout carries only "Reading config from stdin", before the log file is
+        # open; errors at start go to stderr, which is kept.
+        self._process = subprocess.Popen(
+            args,
+            start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            umask=0o077,
+        )
         try:
+            assert self._process.stdin is not None
+            # The server reads to the end of its input; one that died already is told
+            # apart just below.
+            with contextlib.suppress(BrokenPipeError), self._process.stdin as config:
+                config.write(f"requirepass {self.password}\n".encode())
             self._wait_until_serving(timeout_s, load_timeout_s)
         except BaseException:
             self._process.kill()
             self._process.wait()
             raise
         return self.url
+
+    def _load_password(self) -> str:
+        password = load_or_create_secret(self.password_path, lambda: secrets.token_urlsafe(32))
+        if not _PASSWORD.fullmatch(password):
+            raise ValueError(
+                f"{self.password_path}: expected 32 or more of A-Z a-z 0-9 _ -; "
+                "delete the file to have a new password made"
+            )
+        return password
 
     def _socket_options(self) -> list[str]:
         path = self.socket_path
@@ -161,6 +215,16 @@ class EmbeddedRedis:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+
+
+def redacted(url: str) -> str:
+    """`url` with its password (if any) replaced by ***, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def _answers(path: Path) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 import fare
 from farechain import ride_codes
 from farechain.settings import Settings
+from farechain.stream_key import stream_mac_key
 from ledger import keyfiles
 from ledger.store import LedgerWriter
 from ridecodes.issuer import IssuerSigner, issue_certificate
@@ -148,6 +149,7 @@ def make_batcher(engine: Engine, client: redis.Redis, settings: Settings, **limi
             block_max_wait_ms=limits.get("block_max_wait_ms", 20),
             reclaim_idle_ms=60_000,
         ),
+        stream_key=stream_mac_key(settings),
     )
 
 

@@ -6,12 +6,17 @@ in one database transaction, and only after the commit acknowledges (and deletes
 events. A crash before the commit leaves the events pending: this batcher reads its own
 pending entries first when it starts, and any batcher takes over entries that another,
 dead consumer left idle for `reclaim_idle_ms` (XAUTOCLAIM). Replays are harmless because
-sealing drops events whose id is already on the ledger.
+sealing drops events whose id is already on the ledger. An entry that is not an event, or
+whose taps lack the edge's MAC (written to Redis by anyone but the edge), goes to the
+dead letters (`fc:dead`, with the reason) and is never priced.
 
-Only the holder of a Redis lease (renewed at every block, 10 s long) seals; a second
-batcher stands by and takes over when the lease lapses. The ledger head lock would keep
-two writers from corrupting the log anyway; the lease keeps a stale batcher's in-memory
-rider histories from pricing trips.
+Only the holder of a Redis lease (renewed at every block, 10 s long; trips.lease) seals;
+a second batcher stands by and takes over when the lease lapses, or at once when the
+holder is a process on this machine that is found dead. On taking the lease a batcher
+re-reads its own pending entries and claims its predecessor's (XCLAIM), so a restarted
+batcher re-reads what its dead predecessor had read within a second, not after
+`reclaim_idle_ms`. The ledger head lock would keep two writers from corrupting the log
+anyway; the lease keeps a stale batcher's in-memory rider histories from pricing trips.
 """
 
 from __future__ import annotations
@@ -19,8 +24,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -34,7 +37,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gates import keys
-from gates.stream import FIELD, MalformedEvent, TripEndEvent, parse_event
+from gates.stream import FIELD, MalformedEvent, TripEndEvent, open_event
+from trips.lease import Holder, Lease
 from trips.sealer import Sealer, SealResult
 
 log = logging.getLogger(__name__)
@@ -54,13 +58,10 @@ Entry = tuple[bytes, dict[bytes, bytes]]
 
 _LEASE_MS = 10_000
 _GATHER_S = 0.02
-# Renew the lease if we hold it, take it if it is free; atomically.
-_LEASE_SCRIPT = """
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if holder then return 0 end
-return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) and 1 or 0
-"""
+# How often a standing-by batcher asks for the lease: a dead holder's is taken at once.
+_STANDBY_POLL_S = 0.25
+_CLAIM_CHUNK = 1_000
+_OWN_PENDING_EVERY_S = 1.0
 
 
 @contextlib.contextmanager
@@ -92,17 +93,22 @@ class Batcher:
         engine: Engine,
         sealer: Sealer,
         limits: BatcherLimits,
+        stream_key: bytes,
         consumer: str = "batcher-1",
     ) -> None:
+        """`stream_key` checks that each trip-end came from the edge (gates/stream.py)."""
         self.redis = client
+        self._stream_key = stream_key
         self.engine = engine
         self.sealer = sealer
         self.limits = limits
         self.consumer = consumer
         self._last_reclaim = 0.0
         self._check_own_pending = True
-        self._identity = f"{socket.gethostname()}:{os.getpid()}"
-        self._lease = client.register_script(_LEASE_SCRIPT)
+        self._own_pending_checked = 0.0
+        self.lease = Lease(
+            client, keys.BATCHER_LEASE, Holder.this_process(consumer), ttl_ms=_LEASE_MS
+        )
 
     def ensure_group(self) -> None:
         try:
@@ -113,7 +119,7 @@ class Batcher:
 
     def run(self, stop: threading.Event) -> None:
         self.ensure_group()
-        standing_by = False
+        standing_by = holding = False
         blocks = 0
         while not stop.is_set():
             try:
@@ -121,12 +127,12 @@ class Batcher:
                     if not standing_by:
                         log.info("standing by: another batcher holds the ledger lease")
                         standing_by = True
-                    stop.wait(1.0)
+                    holding = False
+                    stop.wait(_STANDBY_POLL_S)
                     continue
-                if standing_by:
-                    # Another batcher wrote meanwhile: what memory holds may be stale.
-                    self.sealer.forget()
-                    self._check_own_pending = standing_by = False
+                if not holding:
+                    self._take_up(after_standing_by=standing_by)
+                    holding, standing_by = True, False
                 self.step()
                 blocks += 1
                 if blocks % 1000 == 0:
@@ -140,6 +146,7 @@ class Batcher:
                     stop.wait(1.0)
             except (redis.RedisError, OSError) as error:
                 log.warning("batcher: %s; retrying in 1 s", error)
+                self._check_own_pending = True  # a read's reply may have been lost
                 stop.wait(1.0)
             except Exception:
                 log.exception("batcher: block failed; its events stay pending and are retried")
@@ -148,13 +155,54 @@ class Batcher:
         self._release_lease()
 
     def _release_lease(self) -> None:
-        with contextlib.suppress(redis.RedisError):
-            if self.redis.get(keys.BATCHER_LEASE) == self._identity.encode():
-                self.redis.delete(keys.BATCHER_LEASE)
+        self.lease.release()
 
     def hold_lease(self) -> bool:
         """Take or renew the single-writer lease; False while another batcher holds it."""
-        return bool(self._lease(keys=[keys.BATCHER_LEASE], args=[self._identity, _LEASE_MS]))
+        return self.lease.hold()
+
+    def _take_up(self, *, after_standing_by: bool) -> None:
+        """Just took the lease: pick up what the previous holder read and left pending."""
+        if after_standing_by:
+            # Another batcher wrote meanwhile: what memory holds may be stale.
+            self.sealer.forget()
+        # Our own pending entries are a previous life's of this consumer name; the
+        # previous holder's (if it read under another name) are claimed to join them.
+        self._check_own_pending = True
+        predecessor, self.lease.predecessor = self.lease.predecessor, None
+        if predecessor is None:
+            return
+        claimed = 0
+        if predecessor.consumer != self.consumer:
+            claimed = self.claim_pending_of(predecessor.consumer)
+        log.info(
+            "took the ledger lease after batcher pid %d on %s (consumer %s); claimed %d entries",
+            predecessor.pid,
+            predecessor.host,
+            predecessor.consumer,
+            claimed,
+        )
+
+    def claim_pending_of(self, consumer: str) -> int:
+        """Make `consumer`'s unacknowledged entries ours (it is dead); how many there were."""
+        claimed, start = 0, "-"
+        while True:
+            pending: Any = self.redis.xpending_range(
+                keys.STREAM, keys.GROUP, start, "+", _CLAIM_CHUNK, consumername=consumer
+            )
+            if not pending:
+                break
+            ids = [entry["message_id"] for entry in pending]
+            self.redis.xclaim(
+                keys.STREAM, keys.GROUP, self.consumer, 0, message_ids=ids, justid=True
+            )
+            claimed += len(ids)
+            # Past the last one (exclusive range): an entry deleted from the stream may
+            # stay listed under its old consumer on Redis 6, and must not be met again.
+            start = "(" + ids[-1].decode()
+        with contextlib.suppress(redis.ResponseError):
+            self.redis.xgroup_delconsumer(keys.STREAM, keys.GROUP, consumer)
+        return claimed
 
     def step(self) -> SealResult | None:
         """Read one batch and seal it; None when nothing arrived in time."""
@@ -171,8 +219,8 @@ class Batcher:
         malformed: list[tuple[bytes, str]] = []
         for entry_id, fields in entries:
             try:
-                events.append(parse_event(fields[_FIELD_BYTES]))
-            except (MalformedEvent, KeyError) as error:
+                events.append(open_event(fields[_FIELD_BYTES], self._stream_key))
+            except (MalformedEvent, KeyError) as error:  # unsealed ones too: never priced
                 malformed.append((entry_id, str(error)))
         now = datetime.now(UTC)
         with Session(self.engine) as session:
@@ -214,9 +262,14 @@ class Batcher:
 
     def _read_batch(self) -> list[Entry]:
         limit = self.limits.block_max_events
-        if self._check_own_pending:
+        now = time.monotonic()
+        if self._check_own_pending or now - self._own_pending_checked >= _OWN_PENDING_EVERY_S:
             # Our own pending entries first: a previous life of this consumer read them
-            # and died (or its block failed) before acknowledging.
+            # and died (or its block failed) before acknowledging. Looked at every second
+            # besides: when Redis goes down mid-read, the client retries the read on its
+            # own, and the entries whose delivery was lost with the reply are ours,
+            # pending, yet never seen.
+            self._own_pending_checked = now
             batch = self._xread("0", limit, None)
             if batch:
                 return batch
@@ -245,7 +298,11 @@ class Batcher:
         )
         if not reply:
             return []
-        return [(entry_id, fields) for entry_id, fields in reply[0][1] if fields]
+        entries = reply[0][1]
+        gone = [entry_id for entry_id, fields in entries if not fields]
+        if gone:  # deleted from the stream while pending: nothing to read, ever
+            self.redis.xack(keys.STREAM, keys.GROUP, *gone)
+        return [(entry_id, fields) for entry_id, fields in entries if fields]
 
     def _reclaim(self, count: int) -> list[Entry]:
         now = time.monotonic()

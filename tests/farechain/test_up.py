@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -70,6 +71,9 @@ def test_up_runs_the_whole_system_stops_cleanly_and_resumes(tmp_path: Path) -> N
     )
     credentials = json.loads((tmp_path / "var" / "demo-credentials.json").read_text())
     assert len(credentials["riders"]) == 20
+    _assert_private_state(tmp_path / "var")
+    password = (tmp_path / "var" / "redis" / "password").read_text().strip()
+    assert password not in output  # the embedded Redis's URL is printed without it
 
     process = _up(tmp_path, port)
     try:
@@ -93,6 +97,23 @@ def test_up_runs_the_whole_system_stops_cleanly_and_resumes(tmp_path: Path) -> N
     assert verify.returncode == 0, verify.stderr
     verified = re.search(r"verify OK: (\d+) records", verify.stdout)
     assert verified is not None and int(verified.group(1)) >= size, verify.stdout
+
+
+def _assert_private_state(var: Path) -> None:
+    """No state file of the system is open to other users (issue 20)."""
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    wanted = ["farechain.sqlite3", "redis/redis.log", "redis/password", "keys/ledger.key"]
+    assert all((var / name).is_file() for name in wanted)
+    assert any((var / "redis").glob("appendonly*"))
+    exposed = {
+        str(path.relative_to(var)): oct(stat.S_IMODE(path.stat().st_mode))
+        for path in var.rglob("*")
+        if stat.S_IMODE(path.stat().st_mode) & 0o077
+    }
+    # The issuer keys gates trust are published (GET /v1/ride-codes/issuer-keys); var/
+    # being 0700 keeps even that file from other users.
+    exposed.pop("keys/ride-issuers.json", None)
+    assert exposed == {}
 
 
 def _get(url: str) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import threading
 import time
 from typing import Any
@@ -16,9 +15,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from farechain.settings import Settings
+from farechain.stream_key import stream_mac_key
 from gates import keys
+from gates.stream import encode_event
 from tests.builders import gate_tap_on_stream, make_batcher, minutes_ago, post_trips
 from trips.batcher import _cycle_collection_paused
+from trips.lease import Holder, Lease
 from trips.models import Trip
 
 
@@ -35,7 +37,8 @@ def test_only_one_batcher_holds_the_lease(
     _, _, settings = system
     first = make_batcher(engine, redis_client, settings)
     second = make_batcher(engine, redis_client, settings)
-    second._identity = "standby:2"  # two processes differ by host and pid
+    # Another holder (its value differs); this process, the first's, is alive.
+    second.lease = Lease(redis_client, keys.BATCHER_LEASE, Holder.this_process("batcher-2"))
     assert first.hold_lease() and first.hold_lease()  # taking and renewing
     assert not second.hold_lease()
     first._release_lease()
@@ -134,9 +137,11 @@ def test_trip_ends_arriving_one_by_one_gather_into_one_block_in_few_reads(
 
     monkeypatch.setattr(redis_client, "xreadgroup", counted_read)
 
+    key = stream_mac_key(settings)
+
     def trickle() -> None:  # 300 trip-ends over about 0.7 s
         for event in events:
-            redis_client.xadd(keys.STREAM, {"e": json.dumps(event)})
+            redis_client.xadd(keys.STREAM, encode_event(event, key))  # type: ignore[arg-type]
             time.sleep(0.002)
 
     feeder = threading.Thread(target=trickle)
