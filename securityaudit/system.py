@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psutil
 
@@ -67,9 +68,20 @@ class AuditedSystem:
         return self.process.poll() is None
 
     def redis_url(self) -> str | None:
-        """The URL the supervisor announced for its embedded Redis (the newest one)."""
+        """The URL the supervisor announced for its embedded Redis (the newest one).
+
+        The announcement hides the password (`:***@`); the audit, a person on this
+        machine, reads it from the file the embedded Redis keeps it in.
+        """
         found = _REDIS_LINE.findall(self.log_path.read_text(encoding="utf-8", errors="replace"))
-        return found[-1] if found else None
+        if not found:
+            return None
+        url: str = found[-1]
+        password_file = self.var_dir / "redis" / "password"
+        if ":***@" in url and password_file.exists():
+            password = quote(password_file.read_text(encoding="utf-8").strip(), safe="")
+            url = url.replace(":***@", f":{password}@", 1)
+        return url
 
     def env(self) -> dict[str, str]:
         return system_env(self.var_dir, self.database_url, self.redis_url())
