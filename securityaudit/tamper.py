@@ -85,15 +85,24 @@ def run_tamper(database: Path, var_dir: Path, work_dir: Path, *, every_column: b
             if connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] == 0:
                 result.note(f"{table} is empty: not tried")
                 continue
-            columns = [r[1] for r in connection.execute(f'PRAGMA table_info("{table}")')]
+            # Not the keys: a key changed to another row's is refused by the database.
+            columns = [
+                r[1] for r in connection.execute(f'PRAGMA table_info("{table}")') if not r[5]
+            ]
             plans += [(table, c) for c in (columns if every_column else [column])]
     for n, (table, column) in enumerate(plans):
         # A new file each time: engines of earlier runs may still hold the last one open.
         copy = work_dir / f"tampered-{n}.sqlite3"
         shutil.copyfile(pristine, copy)
-        changed = _mutate(copy, table, column)
+        try:
+            changed = _mutate(copy, table, column)
+        except sqlite3.IntegrityError as error:
+            result.note(f"{table}.{column}: the database refused the change ({error})")
+            _remove(copy)
+            continue
         if changed is None:
             result.note(f"{table}.{column}: the newest row has no value to change")
+            _remove(copy)
             continue
         problem = _verify(copy, var_dir)
         result.check(
