@@ -1,6 +1,6 @@
 """The package graph points one way, read from the source's own imports (ast, no import).
 
-    farechain (wiring)  <-  bench, loadtest (plugins of its CLI, above it)
+    farechain (wiring)  <-  bench, loadtest, securityaudit (plugins of its CLI, above it)
         |
     domains: trips, invoicing, gates, ledger, ... (no domain imports the wiring)
         |
@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WIRING = "farechain"
-ABOVE_WIRING = {"bench", "loadtest"}
+ABOVE_WIRING = {"bench", "loadtest", "securityaudit"}
 BOTTOM = {"plumbing", "storage", "fare"}
 MAX_LINES = 400
 FRAMEWORKS = {"fastapi", "starlette", "sqlalchemy", "sqlmodel", "redis", "uvicorn", "psycopg"}
