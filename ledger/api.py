@@ -182,7 +182,11 @@ def read_inclusion_proof(
     )
 
 
-@router.get("/proofs/consistency", response_model=ConsistencyProof)
+@router.get(
+    "/proofs/consistency",
+    response_model=ConsistencyProof,
+    responses={404: {"description": "a size that ends no checkpoint"}},
+)
 def read_consistency_proof(
     first: NonNegativeInt64, second: NonNegativeInt64, session: SessionDep
 ) -> ConsistencyProof:
@@ -195,7 +199,11 @@ def read_consistency_proof(
     return ConsistencyProof(first=first, second=second, proof=[_b64(h) for h in proof])
 
 
-@router.post("/cosignatures", status_code=201)
+@router.post(
+    "/cosignatures",
+    status_code=201,
+    responses={404: {"description": "no checkpoint of that tree size"}},
+)
 def post_cosignature(
     body: CosignatureCreate, request: Request, session: SessionDep
 ) -> dict[str, str]:
