@@ -148,7 +148,11 @@ def read_record(index: NonNegativeInt64, session: SessionDep) -> RecordPublic:
     )
 
 
-@router.get("/proofs/inclusion", response_model=InclusionProof)
+@router.get(
+    "/proofs/inclusion",
+    response_model=InclusionProof,
+    responses={404: {"description": "no record of that index or leaf hash"}},
+)
 def read_inclusion_proof(
     session: SessionDep,
     index: NonNegativeInt64 | None = None,

@@ -4,8 +4,8 @@ FastAPI documents a 422 as `application/json` with its own error shape, and noth
 the problems the handlers in `plumbing.problems` render. `install` post-processes the
 generated document once: every 4xx and 5xx answer is `application/problem+json` with the
 `Problem` schema (RFC 9457); every operation lists 500, every one that takes parameters
-or a body lists 422, every one behind a bearer token 401, every one naming an object in
-its path 404. Downloads whose
+or a body lists 422, every one with a body 400 (a body that cannot be parsed), every one
+behind a bearer token 401, every one naming an object in its path 404. Downloads whose
 handlers build the response themselves name their media type by the path's ending.
 """
 
@@ -45,6 +45,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 _ALWAYS = {"500": "the server failed; nothing was recorded"}
 _INVALID = "a parameter or the body is invalid; `errors` names each field"
+_UNREADABLE = "the body cannot be read as its media type (e.g. broken JSON)"
 _UNAUTHENTICATED = "missing, wrong, expired or revoked bearer token"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -79,6 +80,8 @@ def _correct(document: dict[str, Any], endings: list[tuple[re.Pattern[str], str]
             answers: dict[str, Any] = operation.setdefault("responses", {})
             if operation.get("parameters") or operation.get("requestBody"):
                 answers.setdefault("422", {"description": _INVALID})
+            if operation.get("requestBody"):
+                answers.setdefault("400", {"description": _UNREADABLE})
             if "{" in path:
                 answers.setdefault("404", {"description": "no such object (or not yours)"})
             if operation.get("security"):
