@@ -54,16 +54,25 @@ def audit_ledger(
                 f"{block.tree_size}), expected to start at {size}",
             )
         rows = session.execute(
-            select(col(LedgerRecord.idx), col(LedgerRecord.body), col(LedgerRecord.leaf_hash))
+            select(
+                col(LedgerRecord.idx),
+                col(LedgerRecord.body),
+                col(LedgerRecord.leaf_hash),
+                col(LedgerRecord.block_height),
+            )
             .where(
                 col(LedgerRecord.idx) >= block.first_index, col(LedgerRecord.idx) < block.tree_size
             )
             .order_by(col(LedgerRecord.idx))
         ).all()
         leaves = []
-        for expected_idx, (idx, body, stored_leaf) in enumerate(rows, start=block.first_index):
+        for expected_idx, (idx, body, stored_leaf, height) in enumerate(
+            rows, start=block.first_index
+        ):
             if idx != expected_idx:
                 return _fail(report, f"record {expected_idx} is missing ({where})")
+            if height != block.height:
+                return _fail(report, f"record {idx}: says block {height}, it is in {where}")
             try:
                 records.decode_record(body)
             except ValueError as error:
@@ -134,7 +143,10 @@ def audit_ledger(
     if stored_nodes != node_count:
         return _fail(report, f"{stored_nodes} merkle nodes stored, the records make {node_count}")
     head = session.get(LedgerHead, 1)
-    if size and (head is None or head.tree_size != size or head.block_hash != prev_hash):
+    if size and (
+        head is None
+        or (head.tree_size, head.height, head.block_hash) != (size, report.blocks - 1, prev_hash)
+    ):
         return _fail(report, "the ledger head does not point at the last block")
     problem = _check_cosignatures(session, witnesses)
     return _fail(report, problem) if problem else report

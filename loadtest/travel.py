@@ -238,6 +238,8 @@ class Traveller:
             "started_at": (sim_now - timedelta(seconds=ride_s)).isoformat(),
             "ended_at": sim_now.isoformat(),
             "distance_m": distance_m,
-            "waiting_s": self._rng.randrange(0, 600),
+            # Stopped in traffic for at most a third of the ride (up to 10 minutes): a
+            # meter that waited longer than it ran is refused at the edge as impossible.
+            "waiting_s": self._rng.randrange(0, min(600, int(ride_s / 3))),
         }
         return Request(meter, f"/v1/devices/{meter.id}/trips", body, "taxi", rider, event_id)

@@ -8,8 +8,8 @@ digit or letter of text moved by one bit, one byte of a blob, the low bit of an
 integer), then `farechain verify` runs against the copy with the system's keys. A
 mutation it passes is a failure. One more copy rolls the last block back consistently
 (its records, rows, nodes and the head, all together), which only a comparison with a
-checkpoint kept outside the database can catch. Other tables (tokens' digests, sandbox
-state, exports) are not the ledger's and are not tried.
+checkpoint kept outside the database can catch. Other tables (sandbox state, exports)
+and the columns in `NOT_ON_LEDGER` are not the ledger's and are not tried.
 """
 
 from __future__ import annotations
@@ -39,6 +39,18 @@ LEDGER_TABLES = {
     "refunds": "amount_fen",
     "operator_statements": "payable_net_fen",
     "riders": "balance_fen",
+}
+
+
+# Columns of those tables that no record states: credentials, reference data and the
+# system's own bookkeeping. Changing one is not a lie about what was recorded.
+NOT_ON_LEDGER = {
+    ("riders", "token_sha256"): "a credential's digest",
+    ("riders", "token_expires_at"): "a credential's lifetime",
+    ("riders", "category"): "reference data; each trip record states the fare it set",
+    ("riders", "blocked"): "the gate's deny state, recomputed from payment standing",
+    ("payments", "created_at"): "bookkeeping; the payment record states its own time",
+    ("payments", "updated_at"): "bookkeeping; the payment record states its own time",
 }
 
 
@@ -89,7 +101,11 @@ def run_tamper(database: Path, var_dir: Path, work_dir: Path, *, every_column: b
             columns = [
                 r[1] for r in connection.execute(f'PRAGMA table_info("{table}")') if not r[5]
             ]
-            plans += [(table, c) for c in (columns if every_column else [column])]
+            for c in columns if every_column else [column]:
+                if (table, c) in NOT_ON_LEDGER:
+                    result.note(f"{table}.{c}: not tried, {NOT_ON_LEDGER[table, c]}")
+                else:
+                    plans.append((table, c))
     for n, (table, column) in enumerate(plans):
         # A new file each time: engines of earlier runs may still hold the last one open.
         copy = work_dir / f"tampered-{n}.sqlite3"

@@ -138,12 +138,13 @@ def _check_projection(
     rebuild: Callable[[Mapping[str, Any]], dict[str, Any]],
 ) -> str | None:
     index_column = getattr(table, "record_index")  # noqa: B009
-    rows: Iterable[tuple[Any, bytes | None, str | None, bytes | None, bytes | None]] = (
+    rows: Iterable[tuple[Any, bytes | None, str | None, int | None, bytes | None, bytes | None]] = (
         session.execute(
             select_many(
                 table,
                 col(LedgerRecord.body),
                 col(LedgerRecord.type),
+                col(LedgerRecord.block_height),
                 col(LedgerOpening.salt),
                 col(LedgerOpening.personal),
             )
@@ -154,11 +155,16 @@ def _check_projection(
     )
     name = table.__tablename__
     count = 0
-    for row, body, kind, salt, personal in rows:
+    for row, body, kind, height, salt, personal in rows:
         count += 1
         where = f"{name} row of record {row.record_index}"
         if body is None or kind != record_type:
             return f"{where}: the ledger has no {record_type} record there"
+        # The ledger audit holds each record's block height to its block's index range.
+        if getattr(row, "block_height", height) != height:
+            return (
+                f"{where}: block_height is {row.block_height} in the table, {height} on the ledger"
+            )
         try:
             record = whole_record(body, salt, personal)
             if record is None:

@@ -62,6 +62,15 @@ def test_a_clean_history_passes(system: System, engine: Engine, redis_client: re
         ("UPDATE invoices SET buyer_name = 'x' WHERE kind = 'credit_note'", "buyer_name is 'x'"),
         ("UPDATE invoices SET total_fen = total_fen + 1 WHERE status = 'locked'", "total_fen"),
         ("UPDATE invoice_events SET actor_id = 'x' WHERE action = 'lock'", "actor_id is 'x'"),
+        ("UPDATE invoice_events SET actor_kind = 'x' WHERE action = 'lock'", "actor_kind is 'x'"),
+        (
+            "UPDATE invoice_events SET at = '2020-01-01 00:00:00' WHERE action = 'lock'",
+            "at is datetime.datetime(2020, 1, 1",
+        ),
+        (
+            "UPDATE invoice_events SET credit_note_number = 'x' WHERE action = 'retitle'",
+            "credit_note_number is 'x'",
+        ),
         ("DELETE FROM invoice_events WHERE action = 'reimburse'", "expected an invoice_events"),
         ("DELETE FROM invoices WHERE kind = 'credit_note'", "with no invoices row"),
         (

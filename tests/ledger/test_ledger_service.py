@@ -26,7 +26,7 @@ from ledger import keyfiles, merkle, records
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.cosignature import cosign
 from ledger.keys import KeyType, Signer
-from ledger.models import Block, LedgerRecord, MerkleNode
+from ledger.models import Block, LedgerHead, LedgerRecord, MerkleNode
 from ledger.note import NoteSignature, parse_note
 from ledger.store import STORED_FROM_LEVEL
 from tests.builders import (
@@ -273,6 +273,12 @@ def test_the_audit_catches_every_rewrite_of_history(
                 checkpoint=select(Block.checkpoint).where(col(Block.height) == 0).scalar_subquery()
             ),
             delete(Block).where(col(Block.height) == 1),
+            # Each record and trip row names its block; the head names the last one.
+            update(LedgerRecord)
+            .where(col(LedgerRecord.idx) == target)
+            .values(block_height=col(LedgerRecord.block_height) + 1),
+            update(Trip).values(block_height=col(Trip.block_height) + 1),
+            update(LedgerHead).values(height=col(LedgerHead.height) - 1),
         ]
         for statement in mutations:
             with session.begin_nested():
