@@ -21,6 +21,7 @@ import json
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ import gevent
 import orjson
 from locust import User, events, task
 
+import fare
 from loadtest.durations import parse_duration_s
 from loadtest.journal import JournalWriter, Line
 from loadtest.profile import Plan, day_plan, fixed_plan
@@ -92,6 +94,12 @@ class _Shared:
 _shared: _Shared | None = None
 
 
+def _metro_distance_m() -> Callable[[str, str], int]:
+    """Metres between two stations on the network in force now (the demo's tariffs)."""
+    network = fare.load_tariffs().network_at(datetime.now(UTC))
+    return lambda entry, exit_: network.path(entry, exit_).distance_m
+
+
 def _setup(environment: Any) -> _Shared:
     global _shared
     if _shared is not None:
@@ -123,7 +131,7 @@ def _setup(environment: Any) -> _Shared:
     users = max(1, int(options.num_users or 1))
     _shared = _Shared(
         plan=plan,
-        world=World.from_credentials(credentials),
+        world=World.from_credentials(credentials, _metro_distance_m()),
         journal=JournalWriter(Path(options.journal_dir) / f"journal-{os.getpid()}.tsv"),
         start_epoch=start_epoch,
         users_total=users,

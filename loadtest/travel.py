@@ -40,9 +40,16 @@ class World:
     validators: tuple[Device, ...]
     meters: tuple[Device, ...]
     riders: tuple[str, ...]
+    # Metres by metro between two stations, when known: a ride is then given at least the
+    # time a train needs (`Traveller._shortest_ride_s`), as the batcher refuses faster ones.
+    metro_distance_m: Callable[[str, str], int] | None = None
 
     @classmethod
-    def from_credentials(cls, credentials: Mapping[str, Any]) -> World:
+    def from_credentials(
+        cls,
+        credentials: Mapping[str, Any],
+        metro_distance_m: Callable[[str, str], int] | None = None,
+    ) -> World:
         by_kind: dict[str, list[Device]] = {"gate": [], "validator": [], "meter": []}
         for d in credentials["devices"]:
             by_kind.setdefault(d["kind"], []).append(Device(d["id"], d["token"], d["station"]))
@@ -51,6 +58,7 @@ class World:
             tuple(by_kind["validator"]),
             tuple(by_kind["meter"]),
             tuple(r["id"] for r in credentials["riders"]),
+            metro_distance_m,
         )
         if len({g.station for g in world.gates}) < 2 or not world.riders:
             raise ValueError(
@@ -104,7 +112,7 @@ class _FollowUp:
     seq: int
     rider: str = field(compare=False)
     kind: str = field(compare=False)  # exit | board
-    entry_station: str | None = field(compare=False, default=None)
+    exit_gate: Device | None = field(compare=False, default=None)
 
 
 class Traveller:
@@ -146,7 +154,8 @@ class Traveller:
         if self._follow_ups and self._follow_ups[0].due_s <= now_s:
             follow = heapq.heappop(self._follow_ups)
             if follow.kind == "exit":
-                return self._exit(follow.rider, sim_now, avoid=follow.entry_station)
+                assert follow.exit_gate is not None
+                return self._tap(follow.exit_gate, follow.rider, "exit", sim_now)
             return self._board(follow.rider, sim_now)
         if not self._idle:
             return None
@@ -171,7 +180,9 @@ class Traveller:
             if self._rng.random() < self.mix.missing_exit:
                 self._idle.append(rider)  # the journey stays open until a later entry
                 return
-            self._schedule(rider, "exit", now_s, self._ride_s(), request.device.station)
+            gate = self._exit_gate(avoid=request.device.station)
+            ride_s = max(self._ride_s(), self._shortest_ride_s(request.device.station, gate))
+            self._schedule(rider, "exit", now_s, ride_s, gate)
         elif request.kind == "exit" and self._rng.random() < self.mix.transfer:
             self._schedule(rider, "board", now_s, self._rng.uniform(120, 900), None)
         else:
@@ -188,11 +199,18 @@ class Traveller:
             self.retired.add(request.rider)
 
     def _schedule(
-        self, rider: str, kind: str, now_s: float, sim_delay_s: float, station: str | None
+        self, rider: str, kind: str, now_s: float, sim_delay_s: float, exit_gate: Device | None
     ) -> None:
         self._seq += 1
         due = now_s + sim_delay_s / self.compression
-        heapq.heappush(self._follow_ups, _FollowUp(due, self._seq, rider, kind, station))
+        heapq.heappush(self._follow_ups, _FollowUp(due, self._seq, rider, kind, exit_gate))
+
+    def _shortest_ride_s(self, entry: str | None, exit_gate: Device) -> float:
+        """The least time a ride between the stations takes: 45 km/h (brisk for a metro
+        with its stops) and two minutes on platforms."""
+        if self.world.metro_distance_m is None or entry is None or exit_gate.station is None:
+            return 0.0
+        return self.world.metro_distance_m(entry, exit_gate.station) / 12.5 + 120
 
     def _ride_s(self) -> float:
         if self._rng.random() < self.mix.overstay:
@@ -217,11 +235,14 @@ class Traveller:
     def _entry(self, rider: str, sim_now: datetime) -> Request:
         return self._tap(self._rng.choice(self.world.gates), rider, "entry", sim_now)
 
-    def _exit(self, rider: str, sim_now: datetime, *, avoid: str | None) -> Request:
+    def _exit_gate(self, *, avoid: str | None) -> Device:
         gate = self._rng.choice(self.world.gates)
         while gate.station == avoid:
             gate = self._rng.choice(self.world.gates)
-        return self._tap(gate, rider, "exit", sim_now)
+        return gate
+
+    def _exit(self, rider: str, sim_now: datetime, *, avoid: str | None) -> Request:
+        return self._tap(self._exit_gate(avoid=avoid), rider, "exit", sim_now)
 
     def _board(self, rider: str, sim_now: datetime) -> Request:
         return self._tap(self._rng.choice(self.world.validators), rider, "board", sim_now)

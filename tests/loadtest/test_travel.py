@@ -144,3 +144,37 @@ def test_the_world_comes_from_the_demo_credentials() -> None:
     credentials["devices"] = devices[:1]
     with pytest.raises(ValueError, match="expected gates at two stations"):
         World.from_credentials(credentials)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000))
+def test_a_metro_ride_takes_at_least_a_trains_time_between_its_stations(seed: int) -> None:
+    # Every pair of stations 40 km apart: no exit may come sooner than 40 km at 45 km/h
+    # plus two minutes, else the batcher would refuse the trip as impossibly fast.
+    world = World(
+        WORLD.gates, WORLD.validators, WORLD.meters, WORLD.riders, lambda a, b: 40_000
+    )
+    compression = 30.0
+    traveller = Traveller(
+        world,
+        world.riders,
+        id_prefix="lt-x-",
+        compression=compression,
+        rng=random.Random(seed),
+        codes=_code,
+        mix=Mix(missing_entry=0, missing_exit=0, overstay=0, retry=0),
+    )
+    entered: dict[str, datetime] = {}
+    rides = []
+    for step in range(6000):
+        now = step / 5
+        at = START + timedelta(seconds=now * compression)
+        request = traveller.next_request(now, at)
+        if request is None:
+            continue
+        if request.kind == "entry":
+            entered[request.rider] = at
+        elif request.kind == "exit":
+            rides.append((at - entered.pop(request.rider)).total_seconds())
+        traveller.answered(request, STATUS[request.kind], now)
+    assert rides and min(rides) >= 40_000 / 12.5 + 120 - compression
