@@ -139,6 +139,8 @@ class Traveller:
         self._prefix = id_prefix
         self._seq = 0
         self._idle: deque[str] = deque(riders)
+        # Riders whose last entry had no exit: their journey is still open at the gates.
+        self._open: set[str] = set()
         self._follow_ups: list[_FollowUp] = []
         self._resend: deque[Request] = deque()
         self.retired: set[str] = set()
@@ -162,7 +164,9 @@ class Traveller:
         rider = self._idle.popleft()
         roll = self._rng.random() * (self.mix.metro + self.mix.bus + self.mix.taxi)
         if roll < self.mix.metro:
-            if self._rng.random() < self.mix.missing_entry:
+            # An exit with no entry before it; not for a rider whose journey is still
+            # open, whose exit would close that entry seconds later, far away.
+            if rider not in self._open and self._rng.random() < self.mix.missing_entry:
                 return self._exit(rider, sim_now, avoid=None)
             return self._entry(rider, sim_now)
         if roll < self.mix.metro + self.mix.bus:
@@ -178,8 +182,10 @@ class Traveller:
         rider = request.rider
         if request.kind == "entry" and status == "opened":
             if self._rng.random() < self.mix.missing_exit:
-                self._idle.append(rider)  # the journey stays open until a later entry
+                self._open.add(rider)  # the journey stays open until a later entry
+                self._idle.append(rider)
                 return
+            self._open.discard(rider)
             gate = self._exit_gate(avoid=request.device.station)
             ride_s = max(self._ride_s(), self._shortest_ride_s(request.device.station, gate))
             self._schedule(rider, "exit", now_s, ride_s, gate)
