@@ -70,12 +70,18 @@ class _World:
         riders = credentials["riders"]
         companies = credentials["companies"]
         operators = credentials["operators"]
-        # Rider A: the first rider with an invoice (the chaos load rode them), else the first.
+        # Rider A: the first rider with an invoice bought by company A (the chaos load rode
+        # riders at random; only some have that company's title), else the first rider with
+        # an invoice, else the first.
         rider_a = riders[0]
         invoices: list[dict[str, Any]] = []
-        for rider in riders[:30]:
+        for rider in riders[:100]:
             found = call("GET", f"{base_url}/v1/me/invoices", token=rider["token"])
-            if found.status == 200 and found.json():
+            if found.status != 200 or not found.json():
+                continue
+            if not invoices:
+                rider_a, invoices = rider, found.json()
+            if any(i.get("buyer_tax_id") == companies[0]["tax_id"] for i in found.json()):
                 rider_a, invoices = rider, found.json()
                 break
         rider_b = next(r for r in riders if r["id"] != rider_a["id"])
@@ -93,6 +99,18 @@ class _World:
         phones = _json_list(call("GET", f"{base_url}/v1/me/phones", token=token))
         company_a = companies[0]
         bought = [i for i in invoices if i.get("buyer_tax_id") == company_a["tax_id"]]
+        if invoices and not bought:
+            # None of the riders who rode holds company A's title: re-title one of rider
+            # A's invoices to it, as a rider may, so the company's side can be probed too.
+            title = {"kind": "company", "name": company_a["name"], "tax_id": company_a["tax_id"]}
+            call(
+                "POST",
+                f"{base_url}/v1/me/invoices/{invoices[0]['number']}/retitle",
+                token=token,
+                json_body={"title": title},
+            )
+            invoices = _json_list(call("GET", f"{base_url}/v1/me/invoices", token=token))
+            bought = [i for i in invoices if i.get("buyer_tax_id") == company_a["tax_id"]]
         number = invoices[0]["number"] if invoices else None
         world = cls(
             rider_a=token,
