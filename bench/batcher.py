@@ -22,20 +22,11 @@ from typing import Any
 import psutil
 import redis
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-import fare
-from farechain.db import create_schema
-from farechain.settings import Settings
-from farechain.stream_key import stream_mac_key
+from bench.seeded import seeded_world
 from gates import keys, stream
-from ledger import keyfiles
-from ledger.store import LedgerWriter
 from loadtest.pgserver import cpu_seconds, server_pid
-from storage.engine import make_engine
-from trips.batcher import Batcher, BatcherLimits
-from trips.sealer import Sealer
-from trips.seed import seed
+from trips.batcher import BatcherLimits
 
 
 def bench_batcher(
@@ -49,32 +40,14 @@ def bench_batcher(
     block_max_wait_ms: int = 50,
     seed_value: int = 1,
 ) -> dict[str, float]:
-    settings = Settings(var_dir=workdir, database_url=database_url, redis_url=redis_url)
-    engine = make_engine(database_url)
-    create_schema(engine)
-    keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
-    client = redis.Redis.from_url(redis_url)
-    book = fare.load_tariffs()
-    with Session(engine) as session:
-        world = seed(
-            session,
-            client,
-            book,
-            riders=riders,
-            credentials_path=workdir / "demo-credentials.json",
-        ).credentials
+    seeded = seeded_world(database_url, redis_url, workdir, riders)
+    client, engine = seeded.client, seeded.engine
     client.delete(keys.STREAM)
-    stream_key = stream_mac_key(settings)
-    filled_s = _prefill(client, world, events, random.Random(seed_value), stream_key)
-    signers = keyfiles.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
-    batcher = Batcher(
-        client=client,
-        engine=engine,
-        sealer=Sealer(
-            book=book, writer=LedgerWriter(origin=settings.ledger.origin, signers=signers)
-        ),
-        limits=BatcherLimits(block_max_events, block_max_wait_ms, reclaim_idle_ms=600_000),
-        stream_key=stream_key,
+    filled_s = _prefill(
+        client, seeded.credentials, events, random.Random(seed_value), seeded.stream_key
+    )
+    batcher = seeded.batcher(
+        BatcherLimits(block_max_events, block_max_wait_ms, reclaim_idle_ms=600_000)
     )
     me = psutil.Process()
     rss_before = me.memory_info().rss

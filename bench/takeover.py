@@ -30,19 +30,11 @@ import redis
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-import fare
-from farechain.db import create_schema
-from farechain.settings import Settings
-from farechain.stream_key import stream_mac_key
+from bench.seeded import seeded_world
 from gates import keys, stream
-from ledger import keyfiles
-from ledger.store import LedgerWriter
-from storage.engine import make_engine
 from trips.batcher import Batcher, BatcherLimits
 from trips.lease import Holder, Lease
 from trips.models import Trip
-from trips.sealer import Sealer
-from trips.seed import seed
 
 __all__ = ["bench_takeover", "hold_and_read"]
 
@@ -60,23 +52,15 @@ def hold_and_read(redis_url: str, consumer: str) -> None:
     time.sleep(3600)
 
 
+_LIMITS = BatcherLimits(block_max_events=1000, block_max_wait_ms=50, reclaim_idle_ms=30_000)
+
+
 def bench_takeover(
     database_url: str, redis_url: str, workdir: Path, *, events: int, rounds: int
 ) -> dict[str, float]:
-    settings = Settings(var_dir=workdir, database_url=database_url, redis_url=redis_url)
-    engine = make_engine(database_url)
-    create_schema(engine)
-    keyfiles.ensure_log_key(settings.ledger_key_path, settings.ledger.origin)
-    client = redis.Redis.from_url(redis_url)
-    with Session(engine) as session:
-        world = seed(
-            session,
-            client,
-            fare.load_tariffs(),
-            riders=max(50, events),
-            credentials_path=workdir / "demo-credentials.json",
-        ).credentials
-    _batcher(client, engine, settings).ensure_group()
+    seeded = seeded_world(database_url, redis_url, workdir, riders=max(50, events))
+    client, engine, world = seeded.client, seeded.engine, seeded.credentials
+    seeded.batcher(_LIMITS).ensure_group()
     results: dict[str, list[float]] = {}
     env = {
         **os.environ,
@@ -86,11 +70,11 @@ def bench_takeover(
     }
     for n in range(2 * rounds):
         mode = "in_process" if n % 2 == 0 else "restarted"
-        _fill(client, world, events, f"t{n}-", stream_mac_key(settings))
+        _fill(client, world, events, f"t{n}-", seeded.stream_key)
         _kill_a_reader(redis_url)
         if mode == "in_process":
             # A new one each time: the other mode's batcher wrote meanwhile.
-            batcher = _batcher(client, engine, settings)
+            batcher = seeded.batcher(_LIMITS)
             lease_s, sealed_s = _successor_in_process(batcher, engine, client)
         else:
             lease_s, sealed_s = _successor_process(env, engine, client)
@@ -108,20 +92,6 @@ def bench_takeover(
         figures[f"{name}_median"] = statistics.median(values)
         figures[f"{name}_max"] = max(values)
     return figures
-
-
-def _batcher(client: redis.Redis, engine: Engine, settings: Settings) -> Batcher:
-    signers = keyfiles.load_log_signers(settings.ledger_key_path, settings.ledger.origin)
-    return Batcher(
-        client=client,
-        engine=engine,
-        sealer=Sealer(
-            book=fare.load_tariffs(),
-            writer=LedgerWriter(origin=settings.ledger.origin, signers=signers),
-        ),
-        limits=BatcherLimits(block_max_events=1000, block_max_wait_ms=50, reclaim_idle_ms=30_000),
-        stream_key=stream_mac_key(settings),
-    )
 
 
 def _fill(

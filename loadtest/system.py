@@ -18,6 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import psutil
@@ -109,7 +110,7 @@ def start_system(
         f"http://127.0.0.1:{port}", redis_url, database_url, var_dir, process, embedded
     )
     try:
-        _wait_ready(system, ready_timeout_s, log_path)
+        wait_until_up(system.process, system.url, ready_timeout_s, log_path)
     except BaseException:
         system.stop()
         raise
@@ -117,16 +118,17 @@ def start_system(
     return system
 
 
-def _wait_ready(system: StartedSystem, timeout_s: float, log_path: Path) -> None:
+def wait_until_up(
+    process: subprocess.Popen[Any], url: str, timeout_s: float, log_path: Path
+) -> None:
+    """Wait for a started `farechain up` to answer at `url`; raise if it exits first."""
     deadline = time.monotonic() + timeout_s
     while True:
-        if system.process.poll() is not None:
-            raise RuntimeError(
-                f"farechain up exited with {system.process.returncode}; see {log_path}"
-            )
+        if process.poll() is not None:
+            raise RuntimeError(f"farechain up exited with {process.returncode}; see {log_path}")
         with (
             contextlib.suppress(OSError),
-            urllib.request.urlopen(f"{system.url}/openapi.json", timeout=2),
+            urllib.request.urlopen(f"{url}/openapi.json", timeout=2),
         ):
             return
         if time.monotonic() > deadline:

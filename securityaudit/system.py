@@ -15,14 +15,14 @@ import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import psutil
+
+from loadtest.system import wait_until_up
 
 __all__ = ["AuditedSystem", "SystemBox", "restart", "start_audited_system"]
 
@@ -174,7 +174,7 @@ def start_audited_system(
         work_dir, f"http://127.0.0.1:{port}", process, log_path, database_url, port, riders, workers
     )
     try:
-        wait_ready(system, ready_timeout_s)
+        wait_until_up(system.process, system.url, ready_timeout_s, system.log_path)
     except BaseException:
         system.stop()
         raise
@@ -195,23 +195,6 @@ def restart(system: AuditedSystem) -> AuditedSystem:
         riders=system.riders,
         workers=system.workers,
     )
-
-
-def wait_ready(system: AuditedSystem, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if system.process.poll() is not None:
-            raise RuntimeError(
-                f"farechain up exited with {system.process.returncode}; see {system.log_path}"
-            )
-        with (
-            contextlib.suppress(OSError),
-            urllib.request.urlopen(f"{system.url}/openapi.json", timeout=2),
-        ):
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"farechain up did not answer in {timeout_s:.0f} s")
-        time.sleep(0.25)
 
 
 def _kill_leftovers(work_dir: Path) -> None:
