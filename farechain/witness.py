@@ -55,6 +55,7 @@ from ledger.witness import (
     next_timestamp,
     open_log_checkpoint,
 )
+from storage.private_files import create_private
 
 __all__ = [
     "EXIT_ERROR",
@@ -162,14 +163,10 @@ def load_or_create_witness_key(path: Path, name: str) -> Signer:
     if not path.exists():
         signer = Signer.generate(name, KeyType.COSIGNATURE_V1)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: never overwrite a key another process wrote a moment ago.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(signer.skey + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        log.info("created witness key %s in %s", signer.verifier.vkey, path)
-        return signer
+        # Never overwrites a key another process wrote a moment ago: that one is read below.
+        if create_private(path, signer.skey + "\n"):
+            log.info("created witness key %s in %s", signer.verifier.vkey, path)
+            return signer
     lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
     if len(lines) != 1:
         raise ValueError(f"{path}: expected one private key line, got {len(lines)}")
