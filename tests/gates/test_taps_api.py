@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -43,19 +42,10 @@ GATE_MTR_ONLY = "gate-mtr-sz-minle"
 
 # Every test runs through both doors to the device routes: the DeviceEdge middleware
 # and FastAPI's own routing. They must give the same answers.
-@pytest.fixture(params=[True, False], ids=["edge", "fastapi"])
-def world(
-    request: pytest.FixtureRequest,
-    engine: Engine,
-    redis_client: redis.Redis,
-    var_dir: Path,
-    database_url: str,
-    redis_url: str,
-) -> Iterator[tuple[TestClient, dict[str, Any]]]:
-    settings = make_settings(var_dir, database_url, redis_url)
-    credentials = make_world(engine, redis_client, settings)
-    with TestClient(create_app(settings, device_edge=request.param)) as client:
-        yield client, credentials
+# (conftest's `both_doors`, under the name these tests use)
+@pytest.fixture
+def world(both_doors: tuple[TestClient, dict[str, Any]]) -> tuple[TestClient, dict[str, Any]]:
+    return both_doors
 
 
 def _post(client: TestClient, creds: dict[str, Any], device_id: str, body: object) -> Any:
