@@ -66,22 +66,19 @@ def prune(engine: Engine, policy: RetentionPolicy, now: datetime) -> Pruned:
     }
     if policy.sandbox_keep is not None:
         before_ms = int((now - policy.sandbox_keep).timestamp() * 1000)
-        payments, refunds = core_table(SandboxPayment), core_table(SandboxRefund)
+        for name, model in (
+            ("sandbox_payments", SandboxPayment),
+            ("sandbox_refunds", SandboxRefund),
+        ):
+            settled = core_table(model)
+            pruned[name] = _delete_batches(
+                engine,
+                settled,
+                settled.c.key,
+                (settled.c.status != "pending") & (settled.c.settle_ms < before_ms),
+                policy,
+            )
         webhooks = core_table(SandboxWebhook)
-        pruned["sandbox_payments"] = _delete_batches(
-            engine,
-            payments,
-            payments.c.key,
-            (payments.c.status != "pending") & (payments.c.settle_ms < before_ms),
-            policy,
-        )
-        pruned["sandbox_refunds"] = _delete_batches(
-            engine,
-            refunds,
-            refunds.c.key,
-            (refunds.c.status != "pending") & (refunds.c.settle_ms < before_ms),
-            policy,
-        )
         pruned["sandbox_webhooks"] = _delete_batches(
             engine,
             webhooks,
